@@ -1,0 +1,99 @@
+"""The ``autoflow`` command line: a thin layer over the public functions.
+
+Results go to stdout, progress and errors to stderr.  Exit codes follow ruff and
+ESLint: 0 clean, 1 findings, 2 usage, configuration, I/O or parse errors.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from autoflow import __version__
+from autoflow.errors import AutoflowError
+
+app = typer.Typer(
+    name="autoflow",
+    help="DevOps workflows as formal statecharts: validate, check, simulate, render, serve.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _console(stderr: bool) -> Console:
+    no_color = bool(os.environ.get("NO_COLOR"))
+    return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=True)
+
+
+out = _console(stderr=False)
+err = _console(stderr=True)
+
+
+def print_error(error: AutoflowError) -> None:
+    """Print an error as ``path:line:col: message`` with its excerpt, on stderr."""
+    err.print(error.render(), markup=False)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"autoflow {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Show the version and exit.", callback=_version),
+    ] = False,
+) -> None:
+    """autoflow: verify, simulate, render and run DevOps workflows."""
+
+
+@app.command()
+def validate(
+    paths: Annotated[
+        list[str],
+        typer.Argument(help="Model files or directories (searched for .yaml, .scxml, .pnml)."),
+    ],
+) -> None:
+    """Load every model and report every error; exit 0 when all are valid, 2 otherwise."""
+    from autoflow.model.io import discover, load
+
+    files = discover(paths)
+    if not files:
+        err.print("no model files found in " + ", ".join(paths), markup=False)
+        raise typer.Exit(2)
+    failures = 0
+    for path in files:
+        try:
+            model = load(path)
+        except AutoflowError as error:
+            failures += 1
+            print_error(error)
+            continue
+        out.print(f"[green]ok[/green]  {path}  {_describe(model)}")
+    if failures:
+        err.print(f"{failures} of {len(files)} file(s) invalid", markup=False)
+        raise typer.Exit(2)
+    out.print(f"{len(files)} file(s) valid")
+
+
+def _describe(model: object) -> str:
+    from autoflow.model.ir import Chart, walk_states
+
+    if isinstance(model, Chart):
+        states = walk_states(model.states)
+        transitions = sum(len(state.transitions) for state in states)
+        return f"({model.name}: {len(states)} states, {transitions} transitions)"
+    return f"({type(model).__name__})"
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
