@@ -1,4 +1,4 @@
-"""Durations as people write them in workflows: ``90s``, ``15m``, ``2h``, ``2d``, ``1w``, ``1d12h``."""
+"""Durations as people write them in workflows: ``90s``, ``15m``, ``2h``, ``2d``, ``1d12h``."""
 
 from __future__ import annotations
 

@@ -36,10 +36,6 @@ if TYPE_CHECKING:
     from autoflow.model.cel import Program
 
 
-def _span() -> Any:
-    return field(default=NO_SPAN, compare=False, repr=False)
-
-
 # --------------------------------------------------------------------------- expressions
 
 
@@ -48,7 +44,7 @@ class Expr:
     """A CEL expression as written (or generated from a literal by a reader)."""
 
     source: str
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
     @cached_property
     def program(self) -> Program:
@@ -72,7 +68,7 @@ class Param:
 
     name: str
     expr: Expr
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -81,7 +77,7 @@ class Assign:
 
     location: str
     expr: Expr
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -89,7 +85,7 @@ class Raise:
     """Put ``event`` on the internal queue."""
 
     event: str
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -114,7 +110,7 @@ class Send:
     namelist: tuple[str, ...] = ()
     params: tuple[Param, ...] = ()
     content: Expr | None = None
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -123,14 +119,14 @@ class Cancel:
 
     sendid: str | None = None
     sendidexpr: Expr | None = None
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class Log:
     label: str | None = None
     expr: Expr | None = None
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -139,13 +135,13 @@ class Branch:
 
     cond: Expr | None
     actions: tuple[Action, ...]
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
 class If:
     branches: tuple[Branch, ...]
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -156,7 +152,7 @@ class Foreach:
     item: str
     index: str | None
     actions: tuple[Action, ...]
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -175,7 +171,7 @@ class Call:
     args: tuple[Param, ...] = ()
     id: str | None = None
     result: str | None = None
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 Action: TypeAlias = Assign | Raise | Send | Cancel | Log | If | Foreach | Call
@@ -199,7 +195,7 @@ class Data:
     enum: tuple[Any, ...] | None = None
     minimum: int | None = None
     maximum: int | None = None
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -208,7 +204,7 @@ class DoneData:
 
     content: Expr | None = None
     params: tuple[Param, ...] = ()
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -225,7 +221,7 @@ class Trigger:
     filter: Expr | None = None
     key: Expr | None = None
     start: bool = False
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 # --------------------------------------------------------------------------- timers, invokes
@@ -240,7 +236,7 @@ class TimerKind(enum.Enum):
 class Timer:
     kind: TimerKind
     expr: Expr
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 class JoinKind(enum.Enum):
@@ -257,7 +253,7 @@ class Join:
     kind: JoinKind = JoinKind.ALL
     count: Expr | None = None
     timeout: Expr | None = None
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -283,7 +279,7 @@ class Invoke:
     foreach: Expr | None = None
     item: str | None = None
     join: Join | None = None
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 # --------------------------------------------------------------------------- states
@@ -322,7 +318,7 @@ class Transition:
     kind: TransitionKind = TransitionKind.EXTERNAL
     actions: tuple[Action, ...] = ()
     timer: Timer | None = None
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -341,7 +337,7 @@ class State:
     history: HistoryKind | None = None
     donedata: DoneData | None = None
     description: str | None = None
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -356,7 +352,7 @@ class Chart:
     binding: str = "early"  # "early" or "late"
     triggers: tuple[Trigger, ...] = ()
     description: str | None = None
-    span: Span = _span()
+    span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
     @cached_property
     def index(self) -> ChartIndex:
