@@ -55,43 +55,11 @@ def main_options(
     """autoflow: verify, simulate, render and run DevOps workflows."""
 
 
-@app.command()
-def validate(
-    paths: Annotated[
-        list[str],
-        typer.Argument(help="Model files or directories (searched for .yaml, .scxml, .pnml)."),
-    ],
-) -> None:
-    """Load every model and report every error; exit 0 when all are valid, 2 otherwise."""
-    from autoflow.model.io import discover, load
+# Commands live in autoflow/commands/<name>.py as plain functions and are registered
+# here, one line each; their modules import heavy dependencies lazily.
+from autoflow.commands.validate import validate  # noqa: E402
 
-    files = discover(paths)
-    if not files:
-        err.print("no model files found in " + ", ".join(paths), markup=False)
-        raise typer.Exit(2)
-    failures = 0
-    for path in files:
-        try:
-            model = load(path)
-        except AutoflowError as error:
-            failures += 1
-            print_error(error)
-            continue
-        out.print(f"[green]ok[/green]  {path}  {_describe(model)}")
-    if failures:
-        err.print(f"{failures} of {len(files)} file(s) invalid", markup=False)
-        raise typer.Exit(2)
-    out.print(f"{len(files)} file(s) valid")
-
-
-def _describe(model: object) -> str:
-    from autoflow.model.ir import Chart, walk_states
-
-    if isinstance(model, Chart):
-        states = walk_states(model.states)
-        transitions = sum(len(state.transitions) for state in states)
-        return f"({model.name}: {len(states)} states, {transitions} transitions)"
-    return f"({type(model).__name__})"
+app.command()(validate)
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""One module per CLI command; ``autoflow/cli.py`` registers them."""
