@@ -6,14 +6,13 @@ ESLint: 0 clean, 1 findings, 2 usage, configuration, I/O or parse errors.
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from autoflow import __version__
-from autoflow.errors import AutoflowError
+from autoflow.commands.validate import validate
+from autoflow.console import out
 
 app = typer.Typer(
     name="autoflow",
@@ -23,20 +22,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-
-
-def _console(stderr: bool) -> Console:
-    no_color = bool(os.environ.get("NO_COLOR"))
-    return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=True)
-
-
-out = _console(stderr=False)
-err = _console(stderr=True)
-
-
-def print_error(error: AutoflowError) -> None:
-    """Print an error as ``path:line:col: message`` with its excerpt, on stderr."""
-    err.print(error.render(), markup=False)
 
 
 def _version(value: bool) -> None:
@@ -57,8 +42,6 @@ def main_options(
 
 # Commands live in autoflow/commands/<name>.py as plain functions and are registered
 # here, one line each; their modules import heavy dependencies lazily.
-from autoflow.commands.validate import validate  # noqa: E402
-
 app.command()(validate)
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from autoflow.cli import err, out, print_error
+from autoflow.console import err, out, print_error
 from autoflow.errors import AutoflowError
 
 
