@@ -1,0 +1,66 @@
+"""The CLI frame: version, help, exit codes, errors without tracebacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from autoflow import __version__
+from autoflow.cli import app
+
+runner = CliRunner()
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"autoflow {__version__}"
+
+
+def test_help_short_and_long() -> None:
+    for flag in ("-h", "--help"):
+        result = runner.invoke(app, [flag])
+        assert result.exit_code == 0
+        assert "validate" in result.stdout
+
+
+def test_no_arguments_shows_help() -> None:
+    result = runner.invoke(app, [])
+    assert result.exit_code == 2
+    assert "Usage" in result.output
+
+
+def test_validate_empty_directory_is_a_usage_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no model files found" in result.stderr
+
+
+def test_validate_unknown_extension(tmp_path: Path) -> None:
+    model = tmp_path / "workflow.txt"
+    model.write_text("hello\n")
+    result = runner.invoke(app, ["validate", str(model)])
+    assert result.exit_code == 2
+    assert f"{model}: unknown model format" in result.stderr
+    assert "hint: autoflow reads .yaml" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_validate_missing_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.yaml"
+    result = runner.invoke(app, ["validate", str(missing)])
+    assert result.exit_code == 2
+    assert f"{missing}: cannot read file" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_validate_file_over_the_size_limit(tmp_path: Path) -> None:
+    from autoflow.model.io import MAX_MODEL_BYTES
+
+    big = tmp_path / "big.yaml"
+    big.write_text("# " + "x" * MAX_MODEL_BYTES + "\n")
+    result = runner.invoke(app, ["validate", str(big)])
+    assert result.exit_code == 2
+    assert f"{big}: file is {big.stat().st_size} bytes, over the" in result.stderr
+    assert "Traceback" not in result.output
