@@ -14,7 +14,9 @@ from autoflow.model.span import Span, register_source
 def test_model_error_renders_location_excerpt_and_hint(tmp_path: Path) -> None:
     source = tmp_path / "w.yaml"
     source.write_text("workflow: x\nstates:\n  a: {on: {go: nowhere}}\n")
-    error = SchemaError("unknown target 'nowhere'", Span(str(source), 3, 15), hint="did you mean 'a'?")
+    error = SchemaError(
+        "unknown target 'nowhere'", Span(str(source), 3, 15), hint="did you mean 'a'?"
+    )
     text = error.render()
     assert text.splitlines() == [
         f"{source}:3:15: unknown target 'nowhere'",
