@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from autoflow import __version__
+from autoflow.commands.simulate import simulate
 from autoflow.commands.validate import validate
 from autoflow.console import out
 
@@ -43,6 +44,7 @@ def main_options(
 # Commands live in autoflow/commands/<name>.py as plain functions and are registered
 # here, one line each; their modules import heavy dependencies lazily.
 app.command()(validate)
+app.command()(simulate)
 
 
 def main() -> None:

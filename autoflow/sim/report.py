@@ -1,0 +1,258 @@
+"""Simulation reports: a Rich timeline for people, JSON for tools, JUnit for CI.
+
+Each format is a pure function of the :class:`~autoflow.sim.simulator.TraceResult`
+list.  The JSON shape is stable and documented in docs/traces.md::
+
+    {"traces": [{"trace": PATH,
+                 "steps": [{"at", "event", "configuration", "effects", "timers",
+                            "instance", "kind", "line", "transitions", "note"}],
+                 "completed": bool,
+                 "expectations": {"passed": N, "failed": N, "failures": [...]},
+                 "coverage": {"states": [...], "transitions": [...]}}]}
+
+JUnit follows GitLab's unit test report format: one ``<testcase>`` per trace,
+one ``<failure>`` per unmet expectation.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from autoflow.model.durations import format_duration
+from autoflow.sim.clock import format_instant
+from autoflow.sim.simulator import EffectRecord, Failure, StepRecord, TraceResult, to_jsonable
+
+__all__ = ["format_json", "format_junit", "format_text", "render_text", "to_json"]
+
+
+# --------------------------------------------------------------------------- json
+
+
+def to_json(results: Sequence[TraceResult]) -> dict[str, Any]:
+    """The documented JSON document for ``results`` (plain dicts and lists)."""
+    return {"traces": [_trace_json(result) for result in results]}
+
+
+def format_json(results: Sequence[TraceResult]) -> str:
+    return json.dumps(to_json(results), indent=2, ensure_ascii=False) + "\n"
+
+
+def _trace_json(result: TraceResult) -> dict[str, Any]:
+    return {
+        "trace": result.trace,
+        "steps": [_step_json(step) for step in result.steps],
+        "completed": result.completed,
+        "expectations": {
+            "passed": result.passed,
+            "failed": result.failed,
+            "failures": [_failure_json(failure) for failure in result.failures],
+        },
+        "coverage": {
+            "states": list(result.states_covered),
+            "transitions": list(result.transitions_covered),
+        },
+    }
+
+
+def _step_json(step: StepRecord) -> dict[str, Any]:
+    return {
+        "at": format_instant(step.at),
+        "event": step.event,
+        "configuration": list(step.configuration),
+        "effects": [_effect_json(effect) for effect in step.effects],
+        "timers": [
+            {"id": timer.id, "due": format_instant(timer.due), "event": timer.event}
+            for timer in step.timers
+        ],
+        "instance": step.instance,
+        "kind": step.kind,
+        "line": step.line,
+        "transitions": list(step.transitions),
+        "completed": step.completed,
+        "note": step.note,
+    }
+
+
+def _effect_json(effect: EffectRecord) -> dict[str, Any]:
+    return {
+        "id": effect.id,
+        "effect": effect.effect,
+        "args": to_jsonable(effect.args),
+        "outcome": effect.outcome,
+        "decided_by": effect.decided_by,
+    }
+
+
+def _failure_json(failure: Failure) -> dict[str, Any]:
+    return {
+        "line": failure.line,
+        "at": format_instant(failure.at),
+        "check": failure.check,
+        "message": failure.message,
+    }
+
+
+# --------------------------------------------------------------------------- junit
+
+
+def format_junit(results: Sequence[TraceResult], *, name: str = "autoflow simulate") -> str:
+    """JUnit XML as GitLab reads it (``artifacts:reports:junit``)."""
+    failures = sum(1 for result in results if result.failures)
+    seconds = sum(result.seconds for result in results)
+    root = ET.Element(
+        "testsuites",
+        name=name,
+        tests=str(len(results)),
+        failures=str(failures),
+        errors="0",
+        time=f"{seconds:.3f}",
+    )
+    suites: dict[str, list[TraceResult]] = {}
+    for result in results:
+        suites.setdefault(result.chart, []).append(result)
+    for chart, members in suites.items():
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=chart,
+            tests=str(len(members)),
+            failures=str(sum(1 for r in members if r.failures)),
+            errors="0",
+            skipped="0",
+            time=f"{sum(r.seconds for r in members):.3f}",
+        )
+        for result in members:
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                classname=f"autoflow.simulate.{chart}",
+                name=result.trace,
+                file=result.trace,
+                time=f"{result.seconds:.3f}",
+            )
+            for failure in result.failures:
+                element = ET.SubElement(
+                    case,
+                    "failure",
+                    message=f"line {failure.line}: {failure.check}: {failure.message}",
+                    type="expectation",
+                )
+                element.text = (
+                    f"{result.trace}:{failure.line}: at {format_instant(failure.at)}: "
+                    f"expected {failure.check}: {failure.message}"
+                )
+            summary = ET.SubElement(case, "system-out")
+            summary.text = _summary(result)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+
+
+# --------------------------------------------------------------------------- text
+
+
+_OUTCOME_STYLE = {"succeed": "green", "fail": "red", "hold": "yellow", "none": "dim"}
+
+
+def render_text(results: Sequence[TraceResult]) -> RenderableType:
+    """A Rich renderable: per trace, a timeline table and a summary line."""
+    parts: list[RenderableType] = []
+    for result in results:
+        parts.append(Text.assemble(("trace ", "bold"), (result.trace, "bold cyan"),
+                                   f"  (workflow {result.chart})"))  # fmt: skip
+        parts.append(_timeline(result))
+        parts.append(Text(_summary(result), style="red" if result.failures else "green"))
+        parts.append(Text(""))
+    return Group(*parts)
+
+
+def format_text(results: Sequence[TraceResult], *, width: int = 160) -> str:
+    """The text report as plain text (no colour), for ``--output FILE``."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, no_color=True, highlight=False, soft_wrap=False)
+    console.print(render_text(results))
+    return buffer.getvalue()
+
+
+def _timeline(result: TraceResult) -> Table:
+    table = Table(show_edge=False, pad_edge=False, expand=False)
+    table.add_column("time", no_wrap=True)
+    table.add_column("event")
+    table.add_column("transitions")
+    table.add_column("configuration")
+    table.add_column("effects")
+    start = result.steps[0].at if result.steps else None
+    failures = sorted(result.failures, key=lambda f: f.after_step)
+    pending = list(failures)
+    for index, step in enumerate(result.steps):
+        while pending and pending[0].after_step <= index:
+            _failure_row(table, pending.pop(0), start)
+        _step_row(table, step, start)
+    for failure in pending:
+        _failure_row(table, failure, start)
+    return table
+
+
+def _when(at: Any, start: Any) -> str:
+    text = format_instant(at)
+    if start is not None and at > start:
+        text += f" (+{format_duration((at - start).total_seconds())})"
+    return text
+
+
+def _step_row(table: Table, step: StepRecord, start: Any) -> None:
+    if step.kind == "start":
+        event = Text("start" if step.event is None else f"start on {step.event}", style="bold")
+    elif step.kind == "ignored":
+        event = Text(f"{step.event} (ignored)", style="dim")
+    elif step.kind == "timer":
+        event = Text(f"⏰ {step.event}", style="magenta")
+    elif step.kind == "result":
+        event = Text(step.event or "", style="cyan")
+    else:
+        event = Text(step.event or "")
+    if step.line is not None and step.kind != "result":
+        event.append(f"  line {step.line}", style="dim")
+    if step.instance is not None and step.instance != "instance":
+        event.append(f"  [{step.instance}]", style="dim")
+    configuration = Text(", ".join(step.configuration))
+    if step.completed:
+        configuration.append("  (completed)", style="green")
+    if step.note:
+        configuration = Text(step.note, style="dim")
+    effects = Text()
+    for n, effect in enumerate(step.effects):
+        if n:
+            effects.append("\n")
+        effects.append(effect.effect)
+        effects.append(f" {effect.outcome}", style=_OUTCOME_STYLE.get(effect.outcome, ""))
+    table.add_row(
+        _when(step.at, start), event, Text("\n".join(step.transitions)), configuration, effects
+    )
+
+
+def _failure_row(table: Table, failure: Failure, start: Any) -> None:
+    table.add_row(
+        Text(_when(failure.at, start), style="red"),
+        Text(f"✗ expect {failure.check}  line {failure.line}", style="bold red"),
+        Text(failure.message, style="red"),
+        Text(""),
+        Text(""),
+    )
+
+
+def _summary(result: TraceResult) -> str:
+    status = "completed" if result.completed else "not completed"
+    expectations = f"{result.passed} expectation(s) passed, {result.failed} failed"
+    coverage = (
+        f"coverage: {len(result.states_covered)}/{len(result.states_total)} states, "
+        f"{len(result.transitions_covered)}/{len(result.transitions_total)} transitions"
+    )
+    return f"{status}; {expectations}; {coverage}"
