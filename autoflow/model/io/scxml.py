@@ -393,8 +393,9 @@ class _Positions:
         index = bisect.bisect_right(self.line_starts, offset) - 1
         return (index + 1, offset - self.line_starts[index] + 1)
 
-    def attribute(self, node: _Node, qname: str) -> tuple[int, list[int]] | None:
-        """Raw offset of the value of ``qname`` and the raw offset of each decoded char."""
+    def attribute(self, node: _Node, qname: str) -> tuple[int, list[int], int] | None:
+        """Raw offset of the value of ``qname``, the raw offset of each decoded char of
+        the value, and the raw offset of the attribute's name."""
         start = self.offset(node.line, node.col)
         if start < 0 or self.text[start : start + 1] != "<":
             return None
@@ -412,7 +413,8 @@ class _Positions:
                 qname.startswith("af:") and raw_name.partition(":")[2] == qname[3:]
             ):
                 value_start = match.start(group)
-                return value_start, self._decoded_offsets(match.group(group), value_start)
+                offsets = self._decoded_offsets(match.group(group), value_start)
+                return value_start, offsets, match.start(1)
             position = match.end()
 
     def _decoded_offsets(self, raw: str, base: int) -> list[int]:
@@ -472,11 +474,12 @@ class _Reader:
     def span(self, node: _Node) -> Span:
         return Span(self.path, node.line, node.col)
 
-    def attr_span(self, node: _Node, name: str) -> Span:
+    def attr_span(self, node: _Node, name: str, *, at_name: bool = False) -> Span:
+        """Where the value of attribute ``name`` starts (or the name, with ``at_name``)."""
         located = self.positions.attribute(node, name)
         if located is None:
             return self.span(node)
-        line, col = self.positions.line_col(located[0])
+        line, col = self.positions.line_col(located[2] if at_name else located[0])
         return Span(self.path, line, col)
 
     def fail(
@@ -499,8 +502,9 @@ class _Reader:
         *,
         attr: str | None = None,
         hint: str | None = None,
+        at_name: bool = False,
     ) -> None:
-        span = self.attr_span(node, attr) if attr else self.span(node)
+        span = self.attr_span(node, attr, at_name=at_name) if attr else self.span(node)
         self.errors.append(kind(message, span, hint=hint))
 
     def check_element(self, node: _Node) -> None:
@@ -514,6 +518,7 @@ class _Reader:
                         f"unknown attribute {name!r} on <{node.tag}>",
                         node,
                         attr=name,
+                        at_name=True,
                         hint=f"<{node.tag}> takes: {', '.join(sorted(allowed)) or 'no attributes'}",
                     )
         else:
@@ -526,6 +531,7 @@ class _Reader:
                             f"unknown autoflow attribute {name!r} on <{node.tag}>",
                             node,
                             attr=name,
+                            at_name=True,
                             hint="see docs/scxml.md for the af: extensions"
                             + (
                                 f"; <{node.tag}> takes af:{', af:'.join(sorted(extended))}"
@@ -539,6 +545,7 @@ class _Reader:
                         f"unknown attribute {name!r} on <{node.tag}>",
                         node,
                         attr=name,
+                        at_name=True,
                         hint=f"<{node.tag}> takes: {', '.join(sorted(plain)) or 'no attributes'}",
                     )
         if node.tag == "content":
