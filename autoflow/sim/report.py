@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console, Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from autoflow.model.durations import format_duration
@@ -181,23 +180,17 @@ def format_text(results: Sequence[TraceResult], *, width: int = 160) -> str:
     return buffer.getvalue()
 
 
-def _timeline(result: TraceResult) -> Table:
-    table = Table(show_edge=False, pad_edge=False, expand=False)
-    table.add_column("time", no_wrap=True)
-    table.add_column("event")
-    table.add_column("transitions")
-    table.add_column("configuration")
-    table.add_column("effects")
+def _timeline(result: TraceResult) -> RenderableType:
+    lines: list[RenderableType] = []
     start = result.steps[0].at if result.steps else None
-    failures = sorted(result.failures, key=lambda f: f.after_step)
-    pending = list(failures)
+    several = len({step.instance for step in result.steps if step.instance is not None}) > 1
+    pending = sorted(result.failures, key=lambda f: f.after_step)
     for index, step in enumerate(result.steps):
         while pending and pending[0].after_step <= index:
-            _failure_row(table, pending.pop(0), start)
-        _step_row(table, step, start)
-    for failure in pending:
-        _failure_row(table, failure, start)
-    return table
+            lines.append(_failure_line(pending.pop(0), start))
+        lines.extend(_step_lines(step, start, several))
+    lines.extend(_failure_line(failure, start) for failure in pending)
+    return Group(*lines)
 
 
 def _when(at: Any, start: Any) -> str:
@@ -207,44 +200,52 @@ def _when(at: Any, start: Any) -> str:
     return text
 
 
-def _step_row(table: Table, step: StepRecord, start: Any) -> None:
+def _step_lines(step: StepRecord, start: Any, several: bool) -> list[Text]:
+    head = Text(_when(step.at, start) + "  ", style="bold")
     if step.kind == "start":
-        event = Text("start" if step.event is None else f"start on {step.event}", style="bold")
+        head.append("start" if step.event is None else f"start on {step.event}", style="bold")
     elif step.kind == "ignored":
-        event = Text(f"{step.event} (ignored)", style="dim")
+        head.append(f"{step.event} (ignored)", style="dim")
     elif step.kind == "timer":
-        event = Text(f"⏰ {step.event}", style="magenta")
+        head.append(f"timer {step.event}", style="magenta")
     elif step.kind == "result":
-        event = Text(step.event or "", style="cyan")
+        head.append(step.event or "", style="cyan")
     else:
-        event = Text(step.event or "")
+        head.append(step.event or "", style="bold")
+    details = []
     if step.line is not None and step.kind != "result":
-        event.append(f"  line {step.line}", style="dim")
-    if step.instance is not None and step.instance != "instance":
-        event.append(f"  [{step.instance}]", style="dim")
-    configuration = Text(", ".join(step.configuration))
-    if step.completed:
-        configuration.append("  (completed)", style="green")
+        details.append(f"line {step.line}")
+    if several and step.instance is not None:
+        details.append(f"instance {step.instance}")
+    if details:
+        head.append(f"  ({', '.join(details)})", style="dim")
+    lines = [head]
     if step.note:
-        configuration = Text(step.note, style="dim")
-    effects = Text()
-    for n, effect in enumerate(step.effects):
-        if n:
-            effects.append("\n")
-        effects.append(effect.effect)
-        effects.append(f" {effect.outcome}", style=_OUTCOME_STYLE.get(effect.outcome, ""))
-    table.add_row(
-        _when(step.at, start), event, Text("\n".join(step.transitions)), configuration, effects
-    )
+        lines.append(_detail("note", Text(step.note, style="dim")))
+    if step.transitions:
+        lines.append(_detail("transitions", Text(", ".join(step.transitions))))
+    if step.kind != "ignored":
+        active = Text(", ".join(step.configuration) or "none")
+        if step.completed:
+            active.append("  (completed)", style="green")
+        lines.append(_detail("active", active))
+    for effect in step.effects:
+        text = Text(f"{effect.effect} {effect.id} ")
+        text.append(effect.outcome, style=_OUTCOME_STYLE.get(effect.outcome, ""))
+        text.append(f" ({effect.decided_by})", style="dim")
+        lines.append(_detail("effect", text))
+    return lines
 
 
-def _failure_row(table: Table, failure: Failure, start: Any) -> None:
-    table.add_row(
-        Text(_when(failure.at, start), style="red"),
-        Text(f"✗ expect {failure.check}  line {failure.line}", style="bold red"),
-        Text(failure.message, style="red"),
-        Text(""),
-        Text(""),
+def _detail(label: str, value: Text) -> Text:
+    return Text.assemble(f"    {label:<12}", value)
+
+
+def _failure_line(failure: Failure, start: Any) -> Text:
+    return Text.assemble(
+        (_when(failure.at, start) + "  ", "bold red"),
+        (f"✗ expect {failure.check} (line {failure.line}): ", "bold red"),
+        (failure.message, "red"),
     )
 
 

@@ -648,7 +648,7 @@ def _expect(run: _Run, line: ExpectLine) -> None:
                 found,
                 f"no effect {pattern.effect}"
                 + ("" if pattern.args is None else f" with args {_short(pattern.args)}")
-                + f" since the previous effects check (unmatched: {emitted_names})",
+                + f" since the previous effects check (emitted, unchecked: {emitted_names})",
             )
         run.unchecked_effects.clear()
 

@@ -15,7 +15,8 @@ blank lines are skipped.  Each line is exactly one of
                "data": {...}, "completed": true, "instance": "key"}}``
 
 Every line may carry ``at`` (an ISO 8601 instant, or ``+<duration>`` after the
-previous line; without it, the previous line's time) and ``comment`` (ignored).
+previous line; without it, the previous line's time) and ``comment`` (ignored);
+a line with only a ``comment`` is skipped.
 The first line's time defaults to :data:`~autoflow.sim.clock.DEFAULT_EPOCH`.
 Every error is a :class:`~autoflow.errors.TraceError` naming the file, the line
 and the field.  docs/traces.md is the user's guide.
@@ -155,7 +156,9 @@ def parse_trace(text: str, path: str = "<trace>") -> Trace:
     for number, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
-        lines.append(reader.line(number, raw))
+        parsed = reader.line(number, raw)
+        if parsed is not None:
+            lines.append(parsed)
     return Trace(path, tuple(lines))
 
 
@@ -188,13 +191,15 @@ class _Reader:
     def fail(self, number: int, message: str, field_name: str | None = None) -> TraceError:
         return TraceError(message, self.path, number, field_name)
 
-    def line(self, number: int, raw: str) -> TraceLine:
+    def line(self, number: int, raw: str) -> TraceLine | None:
         try:
             obj = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise self.fail(number, f"not valid JSON: {exc.msg} (column {exc.colno})") from None
         if not isinstance(obj, dict):
             raise self.fail(number, "each line must be a JSON object")
+        if set(obj) == {"comment"}:
+            return None  # a comment line
         kinds = [key for key in KINDS if key in obj]
         if len(kinds) != 1:
             found = " and ".join(repr(k) for k in kinds) if kinds else "none"
