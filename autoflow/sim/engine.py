@@ -600,6 +600,7 @@ class _Session:
         self.fanouts: dict[str, FanOut] = {f.invokeid: f for f in snap.fanouts}
         self.activation: dict[str, Any] | None = None
         self._functions: dict[str, Callable[..., Any]] | None = None
+        self.sending: str | None = None
         self.changed = False
 
     # -- datamodel --------------------------------------------------------
@@ -656,7 +657,9 @@ class _Session:
         return self._functions
 
     def error(self, name: str, message: str, sendid: str | None = None) -> None:
-        self.internal.append(Event(name, {"message": message}, type="platform", sendid=sendid))
+        self.internal.append(
+            Event(name, {"message": message}, type="platform", sendid=sendid or self.sending)
+        )
 
     def assign(self, location: str, value: Any) -> None:
         parts = location.split(".")
@@ -781,6 +784,19 @@ class _Session:
         )
 
     def send(self, action: Send) -> None:
+        sendid = action.id
+        if sendid is None:
+            sendid = f"send.{self.seq}.{self.send_index}"
+            self.send_index += 1
+            if action.idlocation is not None:
+                self.assign(action.idlocation, sendid)
+        self.sending = sendid if (action.id or action.idlocation) else None
+        try:
+            self._send(action, sendid)
+        finally:
+            self.sending = None
+
+    def _send(self, action: Send, sendid: str) -> None:
         name = action.event
         if action.eventexpr is not None:
             name = _to_str(self.evaluate(action.eventexpr))
@@ -790,12 +806,6 @@ class _Session:
         send_type = action.type
         if action.typeexpr is not None:
             send_type = _to_str(self.evaluate(action.typeexpr))
-        sendid = action.id
-        if sendid is None:
-            sendid = f"send.{self.seq}.{self.send_index}"
-            self.send_index += 1
-            if action.idlocation is not None:
-                self.assign(action.idlocation, sendid)
         delay = 0.0
         if action.delay is not None:
             delay = _seconds(self.evaluate(action.delay))
@@ -1206,16 +1216,10 @@ class _Session:
         self.current = event
         self.activation = None
         self.changed = True
-        if event.invokeid is not None and event.invokeid in self.children:
-            child = self.children[event.invokeid]
-            invoke = self.t.invokes[self.t.index[child.state]][child.index]
-            if invoke.finalize:
-                self.run_block(invoke.finalize)
-        elif event.invokeid is not None and event.invokeid in self.fanouts:
-            fan = self.fanouts[event.invokeid]
-            invoke = self.t.invokes[self.t.index[fan.state]][fan.index]
-            if invoke.finalize:
-                self.run_block(invoke.finalize)
+        if event.invokeid is not None and self.t.has_invokes:
+            finalize = self.finalize_of(event.invokeid)
+            if finalize:
+                self.run_block(finalize)
         for child in list(self.children.values()):
             if child.autoforward and not child.session.done:
                 self.world.enqueue(child.session, event)
@@ -1328,7 +1332,17 @@ class _Session:
         self.children[key] = child
         self.changed = True
         child.session = self.world.new_session(tables, session_id, self.id, values)
-        initialise(child.session, values)
+        item_name = (invoke.item or "item") if item is not None else None
+        initialise(child.session, values, extra=item_name)
+
+    def finalize_of(self, invokeid: str) -> tuple[Action, ...]:
+        """The <finalize> of the active invoke with this id (events from the child)."""
+        t = self.t
+        for s in sorted(self.config):
+            for k, invoke in enumerate(t.invokes[s]):
+                if invoke.finalize and (invoke.id or f"{t.ids[s]}.invoke{k}") == invokeid:
+                    return invoke.finalize
+        return ()
 
     def cancel_invokes(self, state: int) -> None:
         name = self.t.ids[state]
@@ -1701,8 +1715,15 @@ def _config_ints(tables: _Tables, snap: Snapshot) -> frozenset[int]:
 # --------------------------------------------------------------------------- public functions
 
 
-def initialise(session: _Session, values: Mapping[str, Any] | None) -> None:
-    """Bind the datamodel and take the initial macrostep."""
+def initialise(
+    session: _Session, values: Mapping[str, Any] | None, *, extra: str | None = "*"
+) -> None:
+    """Bind the datamodel and take the initial macrostep.
+
+    ``values`` override declared data; undeclared names are added when ``extra``
+    is ``"*"`` (a new instance's input) or equal to the name (a fan-out item) and
+    ignored otherwise (SCXML: an invoke's params the child does not declare).
+    """
     t = session.t
     late = t.chart.binding == "late"
     session.data = {}
@@ -1717,7 +1738,7 @@ def initialise(session: _Session, values: Mapping[str, Any] | None) -> None:
     if values:
         data = session.own_data()
         for name, value in values.items():
-            if name not in t.declared:
+            if name not in t.declared and extra in ("*", name):
                 data[name] = value
     session.enter_initial()
     session.stabilise()
