@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from autoflow import __version__
+from autoflow.commands.render import render
 from autoflow.commands.simulate import simulate
 from autoflow.commands.validate import validate
 from autoflow.console import out
@@ -45,6 +46,7 @@ def main_options(
 # here, one line each; their modules import heavy dependencies lazily.
 app.command()(validate)
 app.command()(simulate)
+app.command()(render)
 
 
 def main() -> None:
