@@ -140,9 +140,17 @@ def compile_expression(
 def _compile_cached(source: str, externals: frozenset[str]) -> Program:
     if not source.strip():
         raise SyntaxProblem("empty expression", 0, hint="write a CEL expression, e.g. true")
-    tree = parse(source)
-    compiler = Compiler(externals)
-    compiled = compiler.compile_root(tree)
+    try:
+        tree = parse(source)
+        compiler = Compiler(externals)
+        compiled = compiler.compile_root(tree)
+    except RecursionError:
+        raise SyntaxProblem(
+            "expression too complex",
+            0,
+            len(source),
+            hint="split it into smaller expressions (for example with intermediate data)",
+        ) from None
     constant = (compiled.constant,) if compiled.is_constant else None
     return Program(
         source,

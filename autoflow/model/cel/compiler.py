@@ -142,6 +142,10 @@ class Compiler:
                     self.free_variables.add(name)
                 return Compiled(_ident(name))
             case ast.Select(operand=operand, field=field):
+                qualified = _qualified_name(node)
+                if qualified in TYPES and qualified.split(".")[0] not in bound:
+                    self._constants.add(id(node))
+                    return _constant(TYPES[qualified])
                 return Compiled(_select(self.compile(operand, bound).fn, field))
             case ast.Has(operand=operand, field=field):
                 return Compiled(_has(self.compile(operand, bound).fn, field))
@@ -299,6 +303,18 @@ class Compiler:
         return Compiled(_BINARY[op](lf, rf))
 
 
+def _qualified_name(node: ast.Node) -> str | None:
+    """``a.b.c`` for a chain of field selections on an identifier, else None."""
+    parts: list[str] = []
+    while isinstance(node, ast.Select):
+        parts.append(node.field)
+        node = node.operand
+    if not isinstance(node, ast.Ident):
+        return None
+    parts.append(node.name)
+    return ".".join(reversed(parts))
+
+
 # --------------------------------------------------------------------------- closures
 # Each factory below returns the closure for one kind of node.  They are plain
 # functions (not methods) so the closures reference only local cells.
@@ -392,12 +408,21 @@ def _map(pairs: list[tuple[Closure, Closure]]) -> Closure:
             key = key_fn(act, fns)
             if type(key) not in (str, int, UInt, bool):
                 raise EvaluationError(f"unsupported map key type {type_name(key)}")
-            if map_get(result, key) is not _MISSING:
-                raise EvaluationError(f"repeated key in map literal: {key!r}")
+            if key in result:
+                if map_get(result, key) is not _MISSING:
+                    raise EvaluationError(f"repeated key in map literal: {key!r}")
+                raise EvaluationError(
+                    f"map keys {key!r} and {_colliding_key(result, key)!r} cannot be in one map "
+                    "(they are the same key in Python)"
+                )
             result[key] = value_fn(act, fns)
         return result
 
     return map_
+
+
+def _colliding_key(mapping: dict[Any, Any], key: Any) -> Any:
+    return next(stored for stored in mapping if stored == key)
 
 
 def _not(operand: Closure) -> Closure:

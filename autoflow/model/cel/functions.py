@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -270,15 +271,28 @@ def cel_double(value: Any) -> float:
 
 
 def format_double(value: float) -> str:
-    """A double as CEL prints it: shortest round-trip digits (``1.5``, ``1e+20``)."""
+    """A double as ``string()`` prints it, like cel-go (Go's ``%g``): ``1.5``, ``100``, ``1e+20``."""
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
-    if value == int(value) and abs(value) < 1e21:
-        text = repr(value)
-        return text[:-2] if text.endswith(".0") else text
-    return repr(value)
+    if value == 0:
+        return "-0" if math.copysign(1.0, value) < 0 else "0"
+    sign, digit_tuple, exponent = Decimal(repr(value)).as_tuple()
+    assert isinstance(exponent, int)
+    digits = "".join(map(str, digit_tuple)).rstrip("0")
+    exponent += len("".join(map(str, digit_tuple))) - len(digits)
+    point = len(digits) + exponent  # digits before the decimal point
+    scientific = point - 1
+    prefix = "-" if sign else ""
+    if scientific < -4 or scientific >= 6:
+        mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return f"{prefix}{mantissa}e{'-' if scientific < 0 else '+'}{abs(scientific):02d}"
+    if point <= 0:
+        return f"{prefix}0.{'0' * -point}{digits}"
+    if point >= len(digits):
+        return prefix + digits + "0" * (point - len(digits))
+    return f"{prefix}{digits[:point]}.{digits[point:]}"
 
 
 @_register("string", (1,))
@@ -513,7 +527,7 @@ _time_getter("getSeconds", lambda d: d.second, lambda us: _truncate(us, 1_000_00
 _time_getter(
     "getMilliseconds",
     lambda d: d.microsecond // 1000,
-    lambda us: _truncate(us, 1000) % 1000 if us >= 0 else -(_truncate(-us, 1000) % 1000),
+    lambda us: _truncate(us, 1000),
 )
 
 

@@ -108,8 +108,20 @@ _SIMPLE_ESCAPES = {
 
 
 def tokenize(source: str) -> list[Token]:
-    """All tokens of ``source``, ending with an ``eof`` token; raises :class:`SyntaxProblem`."""
+    """All tokens of ``source``, ending with an ``eof`` token.
+
+    A lexical problem ends the list with an ``error`` token whose value is the
+    :class:`SyntaxProblem`, so that the parser reports an earlier syntax error first.
+    """
     tokens: list[Token] = []
+    try:
+        _scan(source, tokens)
+    except SyntaxProblem as problem:
+        tokens.append(Token("error", "", problem.offset, problem.end, problem))
+    return tokens
+
+
+def _scan(source: str, tokens: list[Token]) -> None:
     position = 0
     length = len(source)
     while True:
@@ -118,7 +130,7 @@ def tokenize(source: str) -> list[Token]:
             position = space.end()
         if position >= length:
             tokens.append(Token("eof", "", length, length))
-            return tokens
+            return
         char = source[position]
         string = _STRING_START.match(source, position)
         if string:

@@ -23,7 +23,7 @@ from autoflow.model.cel.values import INT64_MAX
 
 _RELATIONS = frozenset({"<", "<=", ">", ">=", "==", "!=", "in"})
 _MACROS = {"all": 2, "exists": 2, "exists_one": 2, "filter": 2}
-MAX_DEPTH = 250
+MAX_DEPTH = 60
 """Nesting limit; deeper expressions are rejected instead of overflowing the stack."""
 
 
@@ -50,10 +50,13 @@ class Parser:
 
     @property
     def token(self) -> Token:
-        return self.tokens[self.index]
+        token = self.tokens[self.index]
+        if token.kind == "error":
+            raise token.value
+        return token
 
     def advance(self) -> Token:
-        token = self.tokens[self.index]
+        token = self.token
         if token.kind != "eof":
             self.index += 1
         return token
@@ -99,6 +102,8 @@ class Parser:
                 hint = "use '==' to compare"
             elif token.kind in (")", "]", "}"):
                 hint = f"unbalanced '{token.kind}'"
+            elif token.kind == "double" and token.text.startswith("."):
+                hint = f"to index a list write [{token.text[1:]}]"
             else:
                 hint = "combine expressions with an operator such as &&, || or +"
             raise SyntaxProblem(
