@@ -296,9 +296,9 @@ def _explore(
     store = np.zeros((1024, n_places), dtype=dtype)
     parent = np.full(1024, -1, dtype=np.int32)
     parent_t = np.full(1024, -1, dtype=np.int32)
-    totals = np.zeros(1024, dtype=np.int64)
+    anchor = np.full(1024, -1, dtype=np.int32)  # nearest total-record ancestor-or-self
     store[0] = m.initial
-    totals[0] = int(m.initial.sum())
+    anchor[0] = 0
     count = 1
     h0 = (m.initial.astype(np.uint64) * factors).sum(dtype=np.uint64)
     keys = np.array([h0], dtype=np.uint64)  # sorted hashes of all markings
@@ -306,7 +306,8 @@ def _explore(
 
     frontier = np.array([0], dtype=np.int64)
     frontier_hash = np.array([h0], dtype=np.uint64)
-    frontier_pathmax = m.initial[None, :].copy()
+    frontier_best = np.array([int(m.initial.sum())], dtype=np.int64)  # max total on the path
+    delta_range = (int(m.delta.min(initial=0)), int(m.delta.max(initial=0)))
     edges = 0
     dead: list[IntArray] = []
     edge_parts: list[tuple[IntArray, IntArray, IntArray]] = []
@@ -315,7 +316,12 @@ def _explore(
     limit = max_states if max_states is not None else None
 
     while frontier.size:
-        rows = store[frontier].astype(np.int64)
+        rows = store[frontier]
+        work = _fitting_dtype(int(rows.max(initial=0)) + delta_range[1])
+        if np.iinfo(work).min > delta_range[0]:
+            work = np.int64
+        rows = rows.astype(work, copy=False)
+        delta = m.delta.astype(work)
         enabled_count = np.zeros(frontier.size, dtype=np.int32)
         src_parts: list[npt.NDArray[np.intp]] = []
         t_parts: list[IntArray] = []
@@ -342,11 +348,11 @@ def _explore(
         hashes = frontier_hash[src] + hash_delta[trans]
 
         unique, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
-        _verify_same(rows, m.delta, src, trans, first[inverse])
+        _verify_same(rows, delta, src, trans, first[inverse])
         pos = np.searchsorted(keys, unique)
         pos_clipped = np.minimum(pos, keys.size - 1)
         known = keys[pos_clipped] == unique
-        rep_rows = rows[src[first]] + m.delta[trans[first]]
+        rep_rows = rows[src[first]].astype(np.int64) + m.delta[trans[first]]
         if known.any():
             stored = store[key_ids[pos_clipped[known]]]
             if not np.array_equal(stored, rep_rows[known]):
@@ -367,12 +373,11 @@ def _explore(
             store = _grow(store, capacity)
             parent = _grow(parent, capacity, fill=-1)
             parent_t = _grow(parent_t, capacity, fill=-1)
-            totals = _grow(totals, capacity)
+            anchor = _grow(anchor, capacity, fill=-1)
         store[count:needed] = new_rows
         parent_local = src[first[fresh]]
         parent[count:needed] = frontier[parent_local]
         parent_t[count:needed] = trans[first[fresh]]
-        totals[count:needed] = new_rows.sum(axis=1)
 
         if keep_edges:
             target_of_unique = np.full(unique.size, -1, dtype=np.int64)
@@ -388,13 +393,16 @@ def _explore(
         keys = np.insert(keys, at, new_hashes)
         key_ids = np.insert(key_ids, at, new_ids)
 
-        # Path records (a place above every ancestor's count) may witness unboundedness.
-        pathmax = np.maximum(frontier_pathmax[parent_local], new_rows)
-        records = np.flatnonzero((new_rows > frontier_pathmax[parent_local]).any(axis=1))
-        if records.size:
-            unbounded = _strict_cover(net, store, parent, parent_t, totals, new_ids[records])
+        # Path records (more tokens than any ancestor) may witness unboundedness.
+        new_totals = new_rows.sum(axis=1)
+        parent_best = frontier_best[parent_local]
+        is_record = new_totals > parent_best
+        best = np.maximum(parent_best, new_totals)
+        anchor[count:needed] = np.where(is_record, new_ids, anchor[frontier[parent_local]])
+        if is_record.any():
+            unbounded = _strict_cover(net, store, parent, parent_t, anchor, new_ids[is_record])
         count = needed
-        frontier, frontier_hash, frontier_pathmax = new_ids, new_hashes, pathmax
+        frontier, frontier_hash, frontier_best = new_ids, new_hashes, best
         if progress is not None:
             progress(count - frontier.size, count)
         if unbounded is not None or truncated:
@@ -458,36 +466,38 @@ def _strict_cover(
     store: npt.NDArray[Any],
     parent: npt.NDArray[np.int32],
     parent_t: npt.NDArray[np.int32],
-    totals: IntArray,
+    anchor: npt.NDArray[np.int32],
     candidates: IntArray,
 ) -> Unboundedness | None:
-    """A candidate marking that strictly covers one of its BFS ancestors, as a witness."""
+    """A candidate that covers one of its BFS ancestors strictly, as a witness.
+
+    Candidates are total records (more tokens than every ancestor).  On an infinite
+    BFS path the totals grow without bound, so the path has infinitely many total
+    records, and by Dickson's lemma one of them covers an earlier one: comparing
+    records with their record ancestors (``anchor`` chains) is complete.
+    """
     rows = store[candidates]
-    sums = totals[candidates]
-    ancestors = parent[candidates].astype(np.int64)
+    above = parent[candidates]
+    ancestors = np.where(above >= 0, anchor[np.maximum(above, 0)], -1).astype(np.int64)
     alive = np.arange(candidates.size)
-    while alive.size:
+    while True:
         keep = ancestors[alive] >= 0
         alive = alive[keep]
         if not alive.size:
             return None
         anc = ancestors[alive]
-        smaller = np.flatnonzero(totals[anc] < sums[alive])
-        if smaller.size:
-            covered = (rows[alive[smaller]] >= store[anc[smaller]]).all(axis=1)
-            if covered.any():
-                hit = int(smaller[np.flatnonzero(covered)[0]])
-                descendant, ancestor = int(candidates[alive[hit]]), int(anc[hit])
-                grown = np.flatnonzero(store[descendant] > store[ancestor])
-                path = _path(net, parent, parent_t, descendant)
-                depth = len(_path(net, parent, parent_t, ancestor))
-                return Unboundedness(
-                    tuple(net.places[int(p)].id for p in grown),
-                    path[:depth],
-                    path[depth:],
-                )
-        ancestors[alive] = parent[anc]
-    return None
+        covered = (rows[alive] >= store[anc]).all(axis=1)
+        if covered.any():
+            hit = int(np.flatnonzero(covered)[0])
+            descendant, ancestor = int(candidates[alive[hit]]), int(anc[hit])
+            grown = np.flatnonzero(store[descendant] > store[ancestor])
+            path = _path(net, parent, parent_t, descendant)
+            depth = len(_path(net, parent, parent_t, ancestor))
+            return Unboundedness(
+                tuple(net.places[int(p)].id for p in grown), path[:depth], path[depth:]
+            )
+        above = parent[anc]
+        ancestors[alive] = np.where(above >= 0, anchor[np.maximum(above, 0)], -1)
 
 
 def _path(
@@ -714,15 +724,19 @@ def soundness(
     counterexample: tuple[str, ...] | None = None
     reasons: list[str] = []
     if not option:
-        counterexample = space.firing_sequence(int(stuck[0]))
+        # A deadlock (no transition enabled) tells the story best; else the first stuck marking.
+        deadlocks = np.intersect1d(stuck, space.dead_states)
+        witness = int(deadlocks[0]) if deadlocks.size else int(stuck[0])
+        counterexample = space.firing_sequence(witness)
+        what = "deadlock in" if deadlocks.size else "from"
         reasons.append(
-            f"no option to complete: from marking {_show(space.marking(int(stuck[0])))} "
+            f"no option to complete: {what} marking {_show(space.marking(witness))} "
             f"the sink {sink.id!r} cannot be reached"
         )
     if not proper:
         bad = int(overfull[0])
-        if counterexample is None or int(stuck[0]) > bad:
-            counterexample = space.firing_sequence(bad)
+        # Overfull markings cannot complete either; show one, it is the clearer story.
+        counterexample = space.firing_sequence(bad)
         reasons.append(
             f"no proper completion: marking {_show(space.marking(bad))} has a token in the "
             "sink and others elsewhere"
