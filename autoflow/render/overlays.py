@@ -221,9 +221,14 @@ def highlight(
 
 
 def number_path(graph: DiagramGraph, path: Sequence[str]) -> DiagramGraph:
-    """Number the edges of the transitions in ``path`` (ids, in the order taken)."""
+    """Number the edges of the transitions in ``path`` (ids, in the order taken).
+
+    Ids the diagram does not draw (the chart's initial transition) are left out
+    of the numbering.
+    """
+    drawn = {edge.id for edge in graph.edges}
     steps: dict[str, list[int]] = {}
-    for position, identifier in enumerate(path, start=1):
+    for position, identifier in enumerate((i for i in path if i in drawn), start=1):
         steps.setdefault(identifier, []).append(position)
     edges = tuple(
         replace(edge, steps=tuple(steps[edge.id])) if edge.id in steps else edge
