@@ -23,7 +23,8 @@ def test_labels_event_guard_effects_and_timers() -> None:
     assert nodes["waiting"].details == ("comment / gitlab.notes.create",)
     assert nodes["release"].details == ("entry / notify",)
     assert nodes["paused-history"].kind is NodeKind.HISTORY_DEEP
-    assert nodes["approvals"].region and nodes["observing"].in_parallel
+    assert nodes["approvals"].region
+    assert nodes["observing"].in_parallel
 
 
 def test_no_mermaid_arrow_touches_a_compound_inside_a_parallel_region() -> None:

@@ -84,8 +84,10 @@ def test_svg_and_png_through_graphviz(tmp_path: Path) -> None:
     assert run(REVIEW, "-o", str(svg))[0] == 0
     assert run(REVIEW, "-o", str(png))[0] == 0
     text = svg.read_text()
-    assert text.lstrip().startswith("<?xml") and "<svg" in text
-    assert ">discussing<" in text and ">pipeline.retry<" in text
+    assert text.lstrip().startswith("<?xml")
+    assert "<svg" in text
+    assert ">discussing<" in text
+    assert ">pipeline.retry<" in text
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(png.read_bytes()) > 5000
 
@@ -102,7 +104,8 @@ def test_without_graphviz_says_how_to_install_it(
     monkeypatch.setenv("PATH", str(tmp_path))  # no dot here
     code, _, err = run(REVIEW, "-o", str(tmp_path / "x.svg"))
     assert code == 2
-    assert "apt-get install graphviz" in err and "brew install graphviz" in err
+    assert "apt-get install graphviz" in err
+    assert "brew install graphviz" in err
     assert not (tmp_path / "x.svg").exists()
 
 
@@ -115,7 +118,9 @@ def test_petri_net_places_transitions_weights_marking() -> None:
     assert 'queue -->|"2"| take' in out
     code, dot, _ = run(NET, "--format", "dot")
     assert code == 0
-    assert "shape=circle" in dot and "shape=box" in dot and 'label="2"' in dot
+    assert "shape=circle" in dot
+    assert "shape=box" in dot
+    assert 'label="2"' in dot
 
 
 # ------------------------------------------------------------------ overlays
