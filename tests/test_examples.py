@@ -1,0 +1,592 @@
+"""The example workflows in models/: they load, and they do what their comments promise.
+
+Three layers:
+
+* the CLI: ``autoflow validate models/`` accepts every file (blocks included);
+* structure, for every example: triggers that start instances with a correlation
+  key, every state reachable, no non-final state without a way out, a timer on
+  every wait, a final state to end in;
+* content, per example: the states, transitions, timers, fan-out and effects its
+  description names, asserted on the loaded IR.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from autoflow.cli import app
+from autoflow.model.io import load
+from autoflow.model.ir import (
+    Action,
+    Call,
+    Chart,
+    Invoke,
+    JoinKind,
+    State,
+    StateKind,
+    TimerKind,
+    Transition,
+    walk_actions,
+    walk_states,
+)
+
+MODELS = Path(__file__).resolve().parent.parent / "models"
+EXAMPLES = (
+    "milestone-labels",
+    "group-labels",
+    "retro-bot",
+    "project-compliance",
+    "deployment-rollout",
+    "access-request",
+    "change-lock-approval",
+)
+BLOCKS = ("approval", "wait-until", "stale-ping")
+
+runner = CliRunner()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def chart_of(name: str) -> Chart:
+    chart = load(str(MODELS / f"{name}.yaml"))
+    assert isinstance(chart, Chart)
+    return chart
+
+
+def state(chart: Chart, state_id: str) -> State:
+    return chart.index.states[state_id]
+
+
+def on(source: State, event: str) -> list[Transition]:
+    """The transitions of ``source`` whose descriptors name ``event`` exactly."""
+    return [t for t in source.transitions if event in t.events]
+
+
+def timers(source: State, kind: TimerKind = TimerKind.AFTER) -> list[Transition]:
+    return [t for t in source.transitions if t.timer is not None and t.timer.kind is kind]
+
+
+def seconds(transition: Transition) -> float:
+    """The duration of an ``after`` timer, evaluated (it is a constant)."""
+    assert transition.timer is not None
+    value = transition.timer.expr.program.evaluate({})
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def calls_in(actions: tuple[Action, ...]) -> list[Call]:
+    return [a for a in walk_actions(actions) if isinstance(a, Call)]
+
+
+def state_calls(source: State) -> list[Call]:
+    """Every effect called on entry to, exit from or a transition of ``source``."""
+    found: list[Call] = []
+    for block in (*source.on_entry, *source.on_exit):
+        found += calls_in(block)
+    for transition in source.transitions:
+        found += calls_in(transition.actions)
+    return found
+
+
+def effects_of(source: State) -> list[str]:
+    return [c.effect for c in state_calls(source)]
+
+
+def arg(call: Call, name: str) -> str:
+    """The CEL source of argument ``name`` of ``call``."""
+    for param in call.args:
+        if param.name == name:
+            return param.expr.source
+    raise AssertionError(f"{call.effect} has no argument {name!r}: {[p.name for p in call.args]}")
+
+
+def all_calls(chart: Chart) -> list[Call]:
+    return [c for s in walk_states(chart.states) for c in state_calls(s)]
+
+
+def fanout(source: State) -> Invoke:
+    fans = [i for i in source.invokes if i.foreach is not None]
+    assert len(fans) == 1, f"{source.id} should fan out exactly once"
+    return fans[0]
+
+
+def charts_within(chart: Chart) -> list[Chart]:
+    """The chart and the inline child charts of its invokes (fan-out children)."""
+    found = [chart]
+    for s in walk_states(chart.states):
+        for invoke in s.invokes:
+            if invoke.chart is not None:
+                found += charts_within(invoke.chart)
+    return found
+
+
+def reachable_states(chart: Chart) -> set[str]:
+    """States reachable by following initial transitions and transition targets.
+
+    Guards are ignored (an over-approximation, good enough to find a state that
+    nothing can ever enter); entering a state enters its ancestors, a compound's
+    initial child and every child of a parallel state.
+    """
+    index = chart.index
+    seen: set[str] = set()
+    todo = list(chart.initial.targets)
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        todo += index.ancestors(current)
+        node = index.states[current]
+        if node.kind is StateKind.COMPOUND and node.initial is not None:
+            todo += node.initial.targets
+        if node.kind is StateKind.PARALLEL:
+            todo += [child.id for child in node.children]
+        for transition in node.transitions:
+            todo += transition.targets
+    return seen
+
+
+def ways_out(chart: Chart, source: State) -> list[Transition]:
+    """Transitions that can leave ``source``: its own and its ancestors'."""
+    index = chart.index
+    found = list(source.transitions)
+    for ancestor in index.ancestors(source.id):
+        found += index.states[ancestor].transitions
+    return found
+
+
+def has_timeout(chart: Chart, source: State) -> bool:
+    """A timer (``after``/``at``), a fan-out join timeout, or an eventless way on."""
+    index = chart.index
+    for candidate in (source, *(index.states[a] for a in index.ancestors(source.id))):
+        if any(t.timer is not None or not t.events for t in candidate.transitions):
+            return True
+        if any(i.join is not None and i.join.timeout is not None for i in candidate.invokes):
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- the CLI
+
+
+def test_validate_accepts_every_model_and_block() -> None:
+    result = runner.invoke(app, ["validate", str(MODELS)])
+    assert result.exit_code == 0, result.output
+    for name in EXAMPLES:
+        assert f"{name}.yaml" in result.stdout
+    for name in BLOCKS:
+        assert f"blocks/{name}.yaml" in result.stdout
+    assert f"{len(EXAMPLES) + len(BLOCKS)} file(s) valid" in result.stdout
+
+
+def test_the_catalogue_lists_every_example_and_block() -> None:
+    catalogue = (MODELS / "README.md").read_text(encoding="utf-8")
+    for name in EXAMPLES:
+        assert f"({name}.yaml)" in catalogue
+    for name in BLOCKS:
+        assert f"(blocks/{name}.yaml)" in catalogue
+
+
+# --------------------------------------------------------------------------- every example
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_comment_block_explains_the_workflow(name: str) -> None:
+    text = (MODELS / f"{name}.yaml").read_text(encoding="utf-8")
+    header = text.split("\nworkflow:", 1)[0]
+    for heading in ("What it does", "API calls", "Timers", "simulate"):
+        assert heading in header, f"{name}: comment block lacks {heading!r}"
+    assert "webhooks it listens to" in header or "Events" in header
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_triggers_start_instances_with_a_correlation_key(name: str) -> None:
+    chart = chart_of(name)
+    assert chart.name == name
+    starters = [t for t in chart.triggers if t.start]
+    assert starters, f"{name} declares no starting trigger"
+    for trigger in starters:
+        assert trigger.key is not None, f"{name}: a starting trigger without a key"
+        assert trigger.events
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_every_state_is_reachable(name: str) -> None:
+    for chart in charts_within(chart_of(name)):
+        everything = {s.id for s in walk_states(chart.states) if s.kind is not StateKind.HISTORY}
+        assert everything - reachable_states(chart) == set(), chart.name
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_no_dead_ends_and_every_wait_has_a_timeout(name: str) -> None:
+    for chart in charts_within(chart_of(name)):
+        finals = [s for s in chart.states if s.kind is StateKind.FINAL]
+        assert finals, f"{chart.name}: no top-level final state to end in"
+        for s in walk_states(chart.states):
+            if s.kind is not StateKind.ATOMIC:
+                continue
+            assert ways_out(chart, s), f"{chart.name}: {s.id} is a dead end"
+            assert has_timeout(chart, s), f"{chart.name}: {s.id} waits without a timeout"
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_gitlab_events_are_named_like_webhooks(name: str) -> None:
+    chart = chart_of(name)
+    kinds = {"issue", "merge_request", "note", "pipeline", "deployment", "milestone", "push"}
+    for trigger in chart.triggers:
+        for event in trigger.events:
+            if event.startswith("gitlab."):
+                assert event.split(".")[1] in kinds, event
+
+
+# --------------------------------------------------------------------------- 1. milestone-labels
+
+
+def test_milestone_labels_routes_on_the_milestone_change() -> None:
+    chart = chart_of("milestone-labels")
+    update = next(t for t in chart.triggers if "gitlab.issue.update" in t.events)
+    assert update.filter is not None
+    assert "changes" in update.filter.source
+    assert "milestone_id" in update.filter.source
+
+    received = state(chart, "received")
+    guards = [t.guard.source if t.guard else None for t in received.transitions]
+    assert [t.targets for t in received.transitions] == [
+        ("backlog",),
+        ("ready_for_dev",),
+        ("unplanned",),
+    ]
+    assert all(not t.events for t in received.transitions)  # decided on the starting event
+    assert guards[0] is not None
+    assert "backlog_milestone_id" in guards[0]
+
+    backlog = {c.effect: c for c in state_calls(state(chart, "backlog"))}
+    assert "backlog_label" in arg(backlog["gitlab.issues.add_labels"], "labels")
+    assert "ready_label" in arg(backlog["gitlab.issues.remove_labels"], "labels")
+    ready = {c.effect: c for c in state_calls(state(chart, "ready_for_dev"))}
+    assert "ready_label" in arg(ready["gitlab.issues.add_labels"], "labels")
+    assert "backlog_label" in arg(ready["gitlab.issues.remove_labels"], "labels")
+    data = {d.id: d.expr.source for d in chart.datamodel if d.expr is not None}
+    assert "workflow::backlog" in data["backlog_label"]
+    assert "workflow::ready for dev" in data["ready_label"]
+
+
+# --------------------------------------------------------------------------- 2. group-labels
+
+
+def test_group_labels_adds_only_the_missing_implied_labels() -> None:
+    chart = chart_of("group-labels")
+    (trigger,) = chart.triggers
+    assert trigger.filter is not None
+    assert "group::environments" in trigger.filter.source
+    data = {d.id: d.expr.source for d in chart.datamodel if d.expr is not None}
+    assert "devops::deploy" in data["implied_labels"]
+    assert "section::cd" in data["implied_labels"]
+    (add,) = state_calls(state(chart, "labelled"))
+    assert add.effect == "gitlab.issues.add_labels"
+    assert "implied_labels.filter" in arg(add, "labels")
+    assert state(chart, "already_labelled").kind is StateKind.FINAL
+
+
+# --------------------------------------------------------------------------- 3. retro-bot
+
+
+def test_retro_bot_waits_for_monday_then_lists_the_members() -> None:
+    chart = chart_of("retro-bot")
+    (start,) = [t for t in chart.triggers if t.start]
+    assert start.events == ("gitlab.milestone.close",)
+
+    wait = state(chart, "wait_for_monday")
+    assert wait.kind is StateKind.COMPOUND  # the wait-until block, expanded
+    (deadline,) = [t for s in walk_states(wait.children) for t in timers(s, TimerKind.AT)]
+    assert deadline.timer is not None
+    when = deadline.timer.expr.source
+    assert "next_weekday" in when
+    assert "monday" in when
+    assert "09:00" in when
+    assert [t.targets for t in on(wait, "done.state.wait_for_monday")] == [("list_members",)]
+
+    listing = state(chart, "list_members")
+    members, *on_error = state_calls(listing)
+    assert members.effect == "gitlab.members.list"
+    assert [c.effect for c in on_error] == ["notify"]
+    assert members.result == "members"
+    assert on(listing, "done.effect.list_members")[0].targets == ("ask_each_member",)
+    assert on(listing, "error.effect.list_members")[0].targets == ("failed",)
+
+
+def test_retro_bot_fans_out_one_child_per_member_joined_by_all_or_a_week() -> None:
+    chart = chart_of("retro-bot")
+    fan_state = state(chart, "ask_each_member")
+    invoke = fanout(fan_state)
+    assert invoke.foreach is not None
+    assert "members" in invoke.foreach.source
+    assert invoke.item == "member"
+    assert invoke.autoforward  # issue close webhooks reach the children
+    assert invoke.join is not None
+    assert invoke.join.kind is JoinKind.ALL
+    assert invoke.join.timeout is not None
+    assert invoke.join.timeout.program.evaluate({}) == timedelta(days=7)
+    (done,) = [
+        t for t in fan_state.transitions if any(e.startswith("done.invoke.") for e in t.events)
+    ]
+    assert done.targets == ("summarize",)
+
+    child = invoke.chart
+    assert child is not None
+    opening = child.index.states["opening"]
+    (create,) = state_calls(opening)
+    assert create.effect == "gitlab.issues.create"
+    assert create.result == "issue"
+    description = arg(create, "description")
+    for question in ("What went well?", "What didn't go well?", "Who deserves praise"):
+        assert question in description
+    assert "member.id" in arg(create, "assignee_ids")
+
+    # the stale-ping block: a ping two days after opening, ending when the issue closes
+    answering = child.index.states["answering"]
+    assert answering.kind is StateKind.COMPOUND
+    inner = {s.id: s for s in walk_states(answering.children)}
+    first_ping = [t for s in inner.values() for t in timers(s) if seconds(t) == 2 * 86400]
+    assert first_ping, "no 2-day timer in the stale-ping block"
+    pings = [c for s in inner.values() for c in state_calls(s)]
+    assert [c.effect for c in pings] == ["gitlab.issues.add_note"]
+    assert "member.username" in arg(pings[0], "body")
+    closes = [t for s in inner.values() for t in on(s, "gitlab.issue.close")]
+    assert closes
+    assert all(t.guard is not None and "issue.iid" in t.guard.source for t in closes)
+    assert [t.targets for t in on(answering, "done.state.answering")] == [("answered",)]
+    assert child.index.states["answered"].kind is StateKind.FINAL
+    assert child.index.states["answered"].donedata is not None
+
+
+def test_retro_bot_summarises_for_the_manager_mentioning_the_group() -> None:
+    chart = chart_of("retro-bot")
+    summarize = state(chart, "summarize")
+    (create, *notify) = state_calls(summarize)
+    assert create.effect == "gitlab.issues.create"
+    assert "manager.id" in arg(create, "assignee_ids")
+    assert "group_path" in arg(create, "description")
+    assert [c.effect for c in notify] == ["notify"]  # the manager hears about a failure
+    assert on(summarize, "done.effect.create_summary")[0].targets == ("done",)
+    issue_close = next(t for t in chart.triggers if "gitlab.issue.close" in t.events)
+    assert issue_close.key is not None
+    assert "milestone_id" in issue_close.key.source
+
+
+# --------------------------------------------------------------------------- 4. project-compliance
+
+
+def test_project_compliance_checks_rules_before_applying() -> None:
+    chart = chart_of("project-compliance")
+    validating = state(chart, "validating")
+    rules = [a for block in validating.on_entry for a in block]
+    assert len(rules) >= 5  # one CEL-guarded rule each
+    sources = " ".join(b.cond.source for r in rules for b in r.branches if b.cond)  # type: ignore[union-attr]
+    for setting in (
+        "visibility",
+        "only_allow_merge_if_pipeline_succeeds",
+        "public_jobs",
+        "merge_method",
+    ):
+        assert setting in sources
+    ways = [(t.guard.source if t.guard else None, t.targets) for t in validating.transitions]
+    assert ways == [("size(violations) == 0", ("applying",)), (None, ("rejected",))]
+
+    assert effects_of(state(chart, "applying")) == ["gitlab.projects.update_settings"]
+    rejected = state(chart, "rejected")
+    assert rejected.kind is StateKind.FINAL
+    assert effects_of(rejected) == ["gitlab.merge_requests.add_note", "gitlab.issues.create"]
+    assert all("violations" in arg(c, "body" if "note" in c.effect else "description")
+               for c in state_calls(rejected))  # fmt: skip
+    # the settings change happens only on the path through `applying`
+    applying_calls = [c for c in all_calls(chart) if c.effect == "gitlab.projects.update_settings"]
+    assert len(applying_calls) == 1
+
+
+# --------------------------------------------------------------------------- 5. deployment-rollout
+
+
+def test_rollout_stages_in_order_with_their_soaks() -> None:
+    chart = chart_of("deployment-rollout")
+    assert [s.id for s in chart.states][:7] == [
+        "started",
+        "build",
+        "release",
+        "pre_production",
+        "staging",
+        "production",
+        "incident",
+    ]
+    assert [seconds(t) for t in timers(state(chart, "build"))] == [2 * 3600]
+    pre = state(chart, "pre_production_soaking")
+    assert [(seconds(t), t.targets) for t in timers(pre)] == [(86400, ("staging",))]
+    staging = state(chart, "staging_soaking")
+    assert [(seconds(t), t.targets) for t in timers(staging)] == [(86400, ("production",))]
+    environments = [
+        arg(c, "environment") for c in all_calls(chart) if c.effect == "gitlab.deployments.create"
+    ]
+    assert environments == ['"pre-production"', '"staging"', '"production"']
+
+
+def test_rollout_ramps_ten_percent_per_hour_on_a_bounded_counter() -> None:
+    chart = chart_of("deployment-rollout")
+    (percent,) = [d for d in chart.datamodel if d.id == "percent"]
+    assert (percent.type, percent.minimum, percent.maximum) == ("int", 10, 100)
+    assert percent.expr is not None
+    assert percent.expr.source == "10"
+
+    observing = state(chart, "observing")
+    assert [(seconds(t), t.targets) for t in timers(observing)] == [(3600, ("next_step",))]
+    next_step = state(chart, "next_step")
+    assert [(t.guard.source if t.guard else None, t.targets) for t in next_step.transitions] == [
+        ("percent >= 100", ("rolled_out",)),
+        (None, ("shifting",)),
+    ]
+    (step,) = next_step.transitions[1].actions
+    assert "percent + 10" in step.expr.source  # type: ignore[union-attr]
+    assert state(chart, "rolled_out").kind is StateKind.FINAL
+
+
+def test_rollout_anomaly_pauses_and_notifies_sre_until_resumed() -> None:
+    chart = chart_of("deployment-rollout")
+    ramping = state(chart, "ramping")
+    assert [t.targets for t in on(ramping, "monitoring.anomaly")] == [("paused",)]
+    paused = state(chart, "paused")
+    assert effects_of(paused) == ["notify"]
+    assert "sre" in arg(state_calls(paused)[0], "to")
+    assert [t.targets for t in on(paused, "rollout.resume")] == [("observing",)]
+    assert [t.targets for t in on(paused, "rollout.abort")] == [("aborting",)]
+    assert [(seconds(t), t.targets) for t in timers(paused)] == [(8 * 3600, ("aborting",))]
+    assert "gitlab.deployments.rollback" in effects_of(state(chart, "aborting"))
+
+
+def test_rollout_breach_opens_an_incident_rolls_back_and_keeps_it_updated() -> None:
+    chart = chart_of("deployment-rollout")
+    production = state(chart, "production")
+    assert [t.targets for t in on(production, "monitoring.threshold_breach")] == [("incident",)]
+    opening = state(chart, "opening_incident")
+    create = next(c for c in state_calls(opening) if c.effect == "gitlab.issues.create")
+    assert create.result == "incident"
+    assert arg(create, "issue_type") == '"incident"'
+    assert on(opening, "done.effect.open_incident")[0].targets == ("rolling_back",)
+    rolling_back = state(chart, "rolling_back")
+    assert effects_of(rolling_back) == ["gitlab.deployments.rollback"]
+    assert on(rolling_back, "done.effect.rollback_production")[0].targets == ("recovering",)
+    recovering = state(chart, "recovering")
+    assert effects_of(recovering) == ["gitlab.issues.add_note"]  # a status update on the incident
+    assert [(seconds(t), t.targets) for t in timers(recovering)] == [(1800, ("recovering",))]
+    assert [t.targets for t in on(recovering, "monitoring.recovered")] == [("rolled_back",)]
+    assert state(chart, "rolled_back").kind is StateKind.FINAL
+
+
+# --------------------------------------------------------------------------- 6. access-request
+
+
+def approval_states(chart: Chart, use_site: str) -> dict[str, State]:
+    block = state(chart, use_site)
+    assert block.kind is StateKind.COMPOUND
+    return {s.id.removeprefix(use_site + "_"): s for s in walk_states(block.children)}
+
+
+def test_access_request_form_then_approval_then_provisioning() -> None:
+    chart = chart_of("access-request")
+    details = state(chart, "details")
+    (form,) = state_calls(details)
+    assert form.effect == "task.create"
+    assert form.result == "request"
+    fields = arg(form, "form")
+    for field_name in ("system", "role", "justification", "until"):
+        assert f'"{field_name}"' in fields
+    assert [(seconds(t), t.targets) for t in timers(details)] == [(3 * 86400, ("abandoned",))]
+    assert on(details, "done.effect.request_form")[0].targets == ("approval",)
+
+    approval = state(chart, "approval")
+    outcomes = [(t.guard.source if t.guard else None, t.targets) for t in approval.transitions]
+    assert outcomes == [
+        ('event.decision == "approved"', ("granting",)),
+        ('event.decision == "rejected"', ("rejected",)),
+        (None, ("expired",)),
+    ]
+    assert [c.effect for c in state_calls(state(chart, "granting"))] == ["http.request"]
+    assert [c.effect for c in state_calls(state(chart, "recording"))] == ["http.request"]
+    assert effects_of(state(chart, "granted"))[-1] == "gitlab.issues.close"
+    for ending in ("rejected", "expired", "abandoned"):
+        assert effects_of(state(chart, ending))[-1] == "gitlab.issues.close"
+
+
+def test_access_request_approval_by_label_or_button_with_reminder_and_timeout() -> None:
+    chart = chart_of("access-request")
+    inner = approval_states(chart, "approval")
+    waiting = inner["waiting"]
+    assert "task.create" in effects_of(waiting)  # the button
+    label_ways = on(waiting, "gitlab.issue.update")
+    assert [t.targets for t in label_ways] == [("approval_approved",), ("approval_rejected",)]
+    assert label_ways[0].guard is not None
+    guard = label_ways[0].guard.source
+    assert "access::approved" in guard
+    assert "event.changes.labels.current" in guard
+    assert "requester" in guard  # the requester can never approve their own request
+    assert [t.targets for t in on(waiting, "done.effect.approval_task")] == [
+        ("approval_approved",),
+        ("approval_rejected",),
+    ]
+    assert [(seconds(t), t.targets) for t in timers(waiting)] == [
+        (5 * 86400, ("approval_expired",))
+    ]
+    assert [seconds(t) for t in timers(inner["pending"])] == [86400]
+    assert [seconds(t) for t in timers(inner["reminded"])] == [2 * 86400]
+    assert "notify" in effects_of(inner["escalated"])
+    for outcome in ("approved", "rejected", "expired"):
+        assert inner[outcome].kind is StateKind.FINAL
+
+
+# ------------------------------------------------------------------------ 7. change-lock-approval
+
+
+def test_change_lock_deploys_at_once_outside_a_lock() -> None:
+    chart = chart_of("change-lock-approval")
+    requested = state(chart, "deploy_requested")
+    ways = [(t.guard.source if t.guard else None, t.targets) for t in requested.transitions]
+    assert ways[0][1] == ("locked",)
+    assert ways[0][0] is not None
+    assert "change_locks" in ways[0][0]
+    assert ways[1] == (None, ("deploying",))
+    (play,) = state_calls(state(chart, "deploying"))
+    assert play.effect == "http.request"
+    assert "/play" in arg(play, "url")
+
+
+def test_change_lock_waits_for_the_risk_team_with_a_timeout() -> None:
+    chart = chart_of("change-lock-approval")
+    inner = approval_states(chart, "risk_approval")
+    waiting = inner["waiting"]
+    assert [(seconds(t), t.targets) for t in timers(waiting)] == [
+        (4 * 3600, ("risk_approval_expired",))
+    ]
+    guard = on(waiting, "gitlab.issue.update")[0].guard
+    assert guard is not None
+    assert "risk_team" in guard.source
+    assert "change-lock::approved" in guard.source
+    decided = on(state(chart, "risk_approval"), "done.state.risk_approval")
+    assert [t.targets for t in decided] == [("deploying",), ("refused",)]
+    cancel = [c for c in state_calls(state(chart, "refused")) if c.effect == "http.request"]
+    assert cancel
+    assert "/cancel" in arg(cancel[0], "url")
+    locked = state(chart, "locked")
+    assert [t.targets for t in on(locked, "gitlab.pipeline")] == [("withdrawn",)]
+
+
+# --------------------------------------------------------------------------- blocks
+
+
+@pytest.mark.parametrize("name", BLOCKS)
+def test_block_comment_block_and_parameters(name: str) -> None:
+    text = (MODELS / "blocks" / f"{name}.yaml").read_text(encoding="utf-8")
+    header = text.split("\nblock:", 1)[0]
+    assert "What it does" in header
+    assert "Timers" in header
