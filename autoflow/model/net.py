@@ -62,7 +62,8 @@ class Arc:
     source: str
     target: str
     weight: int = 1
-    id: str | None = None
+    id: str | None = field(default=None, compare=False)
+    """The arc's PNML id; like the span it takes no part in equality."""
     span: Span = field(default=NO_SPAN, compare=False, repr=False)
 
 

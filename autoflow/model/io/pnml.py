@@ -21,7 +21,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 import defusedxml.sax
-from defusedxml import DefusedXmlException
+from defusedxml import DefusedXmlException, EntitiesForbidden
 
 from autoflow.errors import ModelReferenceError, SchemaError, SourceError, UnsupportedError
 from autoflow.model.io import MAX_MODEL_BYTES, check_size
@@ -110,9 +110,15 @@ def _parse_xml(text: str, path: str) -> _Node:
     except xml.sax.SAXParseException as exc:
         span = Span(path, exc.getLineNumber() or 0, (exc.getColumnNumber() or 0) + 1)
         raise SourceError(f"malformed XML: {exc.getMessage()}", span) from exc
+    except EntitiesForbidden as exc:
+        raise SourceError(
+            f"XML entity declarations are not allowed (entity {exc.name!r})",
+            builder.here(),
+            hint="PNML needs no DTD; remove the <!DOCTYPE …> block",
+        ) from exc
     except DefusedXmlException as exc:
         raise SourceError(
-            f"XML entity declarations and external references are not allowed ({exc})",
+            f"XML external references and DTDs are not allowed ({type(exc).__name__})",
             builder.here(),
             hint="PNML needs no DTD; remove the <!DOCTYPE …> block",
         ) from exc
