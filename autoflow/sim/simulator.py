@@ -586,6 +586,13 @@ def _expect(run: _Run, line: ExpectLine) -> None:
         else:
             run.failures.append(Failure(line.line, run.clock.time, name, message, len(run.steps)))
 
+    if line.instances is not None:
+        started = len(run.instances)
+        check(
+            "instances",
+            started == line.instances,
+            f"{started} instance(s) started, expected {line.instances}",
+        )
     inst = _select(run, line.instance)
     if inst is None and any(
         v is not None

@@ -12,7 +12,7 @@ blank lines are skipped.  Each line is exactly one of
                (or ``"error": ...`` or ``"hold": true``; ``"times": N | "all"``)
 ``policy``     ``{"policy": {"gitlab.*": "succeed" | "fail" | "hold"}}``
 ``expect``     ``{"expect": {"active": [...], "configuration": [...], "effects": [...],
-               "data": {...}, "completed": true, "instance": "key"}}``
+               "data": {...}, "completed": true, "instances": 1, "instance": "key"}}``
 
 Every line may carry ``at`` (an ISO 8601 instant, or ``+<duration>`` after the
 previous line; without it, the previous line's time) and ``comment`` (ignored);
@@ -111,6 +111,7 @@ class ExpectLine:
     effects: tuple[EffectPattern, ...] | None = None
     data: Mapping[str, Any] | None = None
     completed: bool | None = None
+    instances: int | None = None
     instance: str | None = None
 
 
@@ -370,7 +371,15 @@ class _Reader:
         expect = obj["expect"]
         if not isinstance(expect, dict) or not expect:
             raise self.fail(number, "expected an object of checks", "expect")
-        checks = ("active", "inactive", "configuration", "effects", "data", "completed")
+        checks = (
+            "active",
+            "inactive",
+            "configuration",
+            "effects",
+            "data",
+            "completed",
+            "instances",
+        )
         for key in expect:
             if key not in (*checks, "instance"):
                 raise self.fail(
@@ -385,6 +394,13 @@ class _Reader:
         completed = expect.get("completed")
         if completed is not None and not isinstance(completed, bool):
             raise self.fail(number, "expected true or false", "expect.completed")
+        instances = expect.get("instances")
+        if instances is not None and (
+            isinstance(instances, bool) or not isinstance(instances, int) or instances < 0
+        ):
+            raise self.fail(
+                number, "expected a number of instances (0 or more)", "expect.instances"
+            )
         data = expect.get("data")
         if data is not None and not isinstance(data, dict):
             raise self.fail(number, "expected an object of data values", "expect.data")
@@ -397,6 +413,7 @@ class _Reader:
             effects=self.effect_patterns(number, expect),
             data=data,
             completed=completed,
+            instances=instances,
             instance=self.instance(number, expect, "expect.instance", key="instance"),
         )
 
