@@ -1,4 +1,4 @@
-"""Convert the W3C SCXML suite's datamodel-neutral ``.txml`` tests to SCXML with ``datamodel="cel"``.
+"""Convert the W3C SCXML suite's ``.txml`` tests to SCXML with ``datamodel="cel"``.
 
 The W3C publishes one XSLT per datamodel (``confEcma.xsl`` for ECMAScript,
 ``confXPath.xsl``, ...) that replaces the placeholders of the conformance
@@ -149,8 +149,8 @@ ATTRIBUTES: dict[str, Callable[[str], list[tuple[str, str]]]] = {
     # Basic HTTP event I/O processor (optional, needs HTTP): kept recognisable
     "methodIsPost": lambda v: [("cond", "_event.raw.contains('POST')")],
     "messageBodyEquals": lambda v: [("cond", f"_event.raw.contains('{v}')")],
-    "eventIdParamHasValue": lambda v: [("cond", "_event.raw.contains('{}')".format(v))],
-    "eventNamedParamHasValue": lambda v: [("cond", "_event.raw.contains('{}')".format(v))],
+    "eventIdParamHasValue": lambda v: [("cond", f"_event.raw.contains('{v}')")],
+    "eventNamedParamHasValue": lambda v: [("cond", f"_event.raw.contains('{v}')")],
     "scriptBadSrc": lambda v: [("src", "D:\\foo")],
 }
 
