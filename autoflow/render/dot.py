@@ -67,7 +67,7 @@ def _lines_label(title: str, details: tuple[str, ...]) -> str:
     if not details:
         return _quote(title)
     body = "".join(_escape(line) + "\\l" for line in details)
-    return f'"{_escape(title)}\\n{body}"'
+    return f'"{_escape(title)}\\l{body}"'
 
 
 class _DotBuilder:
@@ -147,9 +147,9 @@ class _DotBuilder:
         if node.kind in (NodeKind.HISTORY_SHALLOW, NodeKind.HISTORY_DEEP):
             attrs.update(shape="circle", width="0.3", fixedsize="true")
             attrs["label"] = _quote("H*" if node.kind is NodeKind.HISTORY_DEEP else "H")
-        elif node.kind is NodeKind.FINAL:
-            attrs.update(shape="doublecircle", margin="0.02")
-            attrs["label"] = _quote(node.label)
+        elif node.kind is NodeKind.FINAL:  # a double border: compact even for long ids
+            attrs.update(shape="box", peripheries="2")
+            attrs["label"] = _lines_label(node.label, node.details)
         else:
             attrs.update(shape="box", style='"rounded"')
             attrs["label"] = _lines_label(node.label, node.details)
