@@ -75,7 +75,7 @@ class BlockScope:
     name: str
     path: str
     declared: tuple[str, ...]
-    values: dict[str, str] = field(default_factory=dict)  # parameter -> CEL text
+    values: dict[str, str] = field(default_factory=dict)  # parameter -> CEL text (in parens)
 
     def substitute(self, cel: str) -> Substitution:
         """Replace ``params.NAME`` in CEL code (not inside string literals)."""
@@ -108,7 +108,7 @@ class BlockScope:
                     )
                     pieces.append(match.group(0))
                 else:
-                    pieces.append(f"({self.values[name]})")
+                    pieces.append(self.values[name])  # parenthesised when not simple
         pieces.append(cel[position:])
         return Substitution("".join(pieces), tuple(problems))
 
