@@ -728,18 +728,18 @@ def soundness(
         deadlocks = np.intersect1d(stuck, space.dead_states)
         witness = int(deadlocks[0]) if deadlocks.size else int(stuck[0])
         counterexample = space.firing_sequence(witness)
-        what = "deadlock in" if deadlocks.size else "from"
+        kind = "a deadlock" if deadlocks.size else "a marking"
         reasons.append(
-            f"no option to complete: {what} marking {_show(space.marking(witness))} "
-            f"the sink {sink.id!r} cannot be reached"
+            f"no option to complete: {_story(net, counterexample)} leads to "
+            f"{_show(space.marking(witness))}, {kind} from which [{sink.id}] cannot be reached"
         )
     if not proper:
         bad = int(overfull[0])
         # Overfull markings cannot complete either; show one, it is the clearer story.
         counterexample = space.firing_sequence(bad)
         reasons.append(
-            f"no proper completion: marking {_show(space.marking(bad))} has a token in the "
-            "sink and others elsewhere"
+            f"no proper completion: {_story(net, counterexample)} leads to "
+            f"{_show(space.marking(bad))}, a token in the sink while others remain"
         )
     if dead_transitions:
         reasons.append("dead transitions: " + ", ".join(dead_transitions))
@@ -752,6 +752,14 @@ def soundness(
         counterexample,
         "; ".join(reasons) or "sound",
     )
+
+
+def _story(net: Net, sequence: tuple[str, ...]) -> str:
+    """A firing sequence for people: transition names, or 'the initial marking'."""
+    if not sequence:
+        return "the initial marking"
+    index = net.transition_index
+    return " → ".join(net.transitions[index[t]].label for t in sequence)
 
 
 def _show(marking: Mapping[str, int]) -> str:

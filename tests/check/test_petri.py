@@ -396,7 +396,7 @@ def test_option_to_complete_counterexample_is_the_shortest_way_into_a_deadlock()
     assert result.proper_completion is True
     assert result.dead_transitions == ("join",)
     assert result.counterexample == ("right",)
-    assert "deadlock in marking [b]" in result.reason
+    assert "right leads to [b], a deadlock" in result.reason
 
 
 def test_seeded_defect_in_a_benchmark_net_is_caught_with_a_replayable_counterexample() -> None:
