@@ -244,3 +244,32 @@ def test_a_valid_net_validates(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(DATA / "M1.pnml")])
     assert result.exit_code == 0, result.output
     assert "ok" in result.stdout
+
+
+def test_oversized_text_is_refused_unread() -> None:
+    from autoflow.errors import SourceError
+    from autoflow.model.io import MAX_MODEL_BYTES
+
+    text = document("<!--" + "x" * MAX_MODEL_BYTES + "-->")
+    with pytest.raises(SourceError, match="over the"):
+        read_pnml_text(text, "huge.pnml")
+
+
+def test_workflow_net_needs_every_node_on_a_source_sink_path() -> None:
+    connected = Net(
+        "wf",
+        (Place("i"), Place("o")),
+        (NetTransition("t"),),
+        (Arc("i", "t"), Arc("t", "o")),
+    )
+    assert is_workflow_net(connected)
+    # An extra transition that only feeds the sink is not reachable from the source.
+    stray = Net(
+        "wf",
+        connected.places,
+        (*connected.transitions, NetTransition("u")),
+        (*connected.arcs, Arc("u", "o")),
+    )
+    assert not is_workflow_net(stray)
+    with pytest.raises(KeyError, match="nowhere"):
+        connected.with_initial_marking({"nowhere": 1})
