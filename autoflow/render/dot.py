@@ -222,6 +222,7 @@ class _DotBuilder:
             label = "(" + ",".join(str(step) for step in edge.steps) + ") " + label
         if label:
             attrs["label"] = _quote(label)
+        attrs["tooltip"] = _quote(edge.id)  # the transition id, shown on hover in SVG
         styles: list[str] = []
         if edge.internal:
             styles.append("dotted")
