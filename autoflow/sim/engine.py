@@ -63,7 +63,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from autoflow.errors import EvaluationError, ModelError, SimulationError
 from autoflow.model.ir import (
@@ -108,6 +108,7 @@ __all__ = [
     "step",
 ]
 
+_T = TypeVar("_T")
 SNAPSHOT_FORMAT = 1
 SCXML_PROCESSOR = "http://www.w3.org/TR/scxml/#SCXMLEventProcessor"
 _SCXML_TYPES = frozenset({SCXML_PROCESSOR, "scxml"})
@@ -520,6 +521,7 @@ class _Plan:
         "history_content",
         "history_records",
         "new_config",
+        "trace",
     )
 
     def __init__(self) -> None:
@@ -529,6 +531,9 @@ class _Plan:
         self.history_content: dict[int, _Tr] = {}
         self.history_records: list[tuple[int, tuple[int, ...]]] = []
         self.new_config: frozenset[int] = frozenset()
+        # (labels, exited ids, entered ids) when the microstep runs no actions at all
+        # (see _fast_step); None: not computed yet; False: has actions
+        self.trace: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] | None | bool = None
 
 
 def _normalise_descriptor(descriptor: str) -> str:
@@ -596,7 +601,8 @@ class _Session:
         self.to_invoke: set[int] = set()
         self.children: dict[str, _Child] = {}
         for child in snap.children:
-            self.children[child.invokeid] = _Child.restore(world, self, child)
+            restored = _Child.restore(world, self, child)
+            self.children[restored.key] = restored
         self.fanouts: dict[str, FanOut] = {f.invokeid: f for f in snap.fanouts}
         self.activation: dict[str, Any] | None = None
         self._functions: dict[str, Callable[..., Any]] | None = None
@@ -1788,8 +1794,106 @@ def _resume(chart: Chart, snapshot: Snapshot, now: datetime) -> _World:
     return world
 
 
+def _action_free(t: _Tables, plan: _Plan, transitions: tuple[_Tr, ...]) -> bool:
+    if plan.history_records or plan.history_content or t.chart.binding == "late":
+        return False
+    if any(tr.actions for tr in transitions):
+        return False
+    for s in plan.exit:
+        if t.on_exit[s] or t.timer_transitions[s] or t.invokes[s]:
+            return False
+    for s in plan.entry:
+        if t.on_entry[s] or t.timer_transitions[s] or t.invokes[s] or t.is_final[s]:
+            return False
+        if s in plan.default_entry:
+            initial = t.initial[s]
+            if initial is not None and initial.actions:
+                return False
+    return True
+
+
+def _fast_step(t: _Tables, snapshot: Snapshot, event: Event) -> StepResult | None:
+    """The common case without building sessions: a guard-free, action-free macrostep.
+
+    Uses only what the general algorithm cached for this configuration: the
+    selected transitions (cached only when no guard was involved), the microstep
+    plan, and that no eventless transition is enabled afterwards.  Returns None
+    whenever anything else could happen; the general path then runs.
+    """
+    key = snapshot.__dict__.get("_config")
+    if key is None:
+        return None
+    name = event.name
+    selected = t.select_cache.get((key, name))
+    if selected is None:
+        return None
+    if selected:
+        plan = t.plan_cache.get((key, selected))
+        if plan is None:
+            return None
+        trace = plan.trace
+        if trace is None:
+            if _action_free(t, plan, selected):
+                ids = t.ids
+                trace = plan.trace = (
+                    tuple(tr.label for tr in selected),
+                    tuple(ids[s] for s in plan.exit),
+                    tuple(ids[s] for s in plan.entry),
+                )
+            else:
+                trace = plan.trace = False
+        if trace is False:
+            return None
+        new_key = plan.new_config
+        if t.select_cache.get((new_key, None)) != ():
+            return None
+        configuration = t.config_ids.get(new_key)
+        if configuration is None:
+            return None
+        micro = _new(MicroStep)
+        micro.__dict__.update(
+            event=event,
+            transitions=trace[0],  # type: ignore[index]
+            exited=trace[1],  # type: ignore[index]
+            entered=trace[2],  # type: ignore[index]
+            session=None,
+        )
+        microsteps: tuple[MicroStep, ...] = (micro,)
+    else:
+        new_key = key
+        configuration = snapshot.configuration
+        microsteps = ()
+    # frozen dataclasses are slow to build field by field: copy the old one's fields
+    fields = snapshot.__dict__.copy()
+    fields["configuration"] = configuration
+    fields["seq"] = snapshot.seq + 1
+    fields["_config"] = new_key
+    new = _new(Snapshot)
+    object.__setattr__(new, "__dict__", fields)
+    result = _new(StepResult)
+    result.__dict__.update(snapshot=new, effects=(), microsteps=microsteps)
+    return result
+
+
+def _new(cls: type[_T]) -> _T:
+    return object.__new__(cls)
+
+
 def step(chart: Chart, snapshot: Snapshot, event: Event, now: datetime) -> StepResult:
     """One external event: the macrostep it causes, and everything it sets off."""
+    tables = _tables(chart)
+    if (
+        not snapshot.children
+        and not snapshot.done
+        and not tables.has_invokes
+        and event.sendid is None
+        and event.invokeid is None
+        and snapshot.chart_hash == tables.hash
+        and not (tables.results and event.name.startswith("done.effect."))
+    ):
+        fast = _fast_step(tables, snapshot, event)
+        if fast is not None:
+            return fast
     world = _resume(chart, snapshot, now)
     top = world.top
     if top.done:
@@ -1977,9 +2081,12 @@ def _snapshot_from_json(chart: Chart, data: Mapping[str, Any]) -> Snapshot:
             f"chart {chart.name!r}: content hash {str(data['chart'])[:12]}… does not match "
             f"{tables.hash[:12]}…",
         )
-    for state_id in data["configuration"]:
-        if state_id not in tables.index:
-            raise SnapshotError(f"snapshot names unknown state {state_id!r}")
+    configuration = tuple(data["configuration"])
+    key = tables.config_cache.get(configuration)
+    if key is None:
+        for state_id in configuration:
+            if state_id not in tables.index:
+                raise SnapshotError(f"snapshot names unknown state {state_id!r}")
     children = []
     for c in data.get("children", ()):
         state = tables.index[c["state"]]
@@ -1996,27 +2103,37 @@ def _snapshot_from_json(chart: Chart, data: Mapping[str, Any]) -> Snapshot:
                 c.get("autoforward", False),
             )
         )
-    timers = tuple(
-        Timer(
-            t["id"],
-            datetime.fromisoformat(t["due"]),
-            _event_from_json(t["event"]),
-            t.get("target"),
-            t.get("session"),
+    timers: tuple[Timer, ...] = ()
+    if data["timers"]:
+        timers = tuple(
+            sorted(
+                (
+                    Timer(
+                        t["id"],
+                        datetime.fromisoformat(t["due"]),
+                        _event_from_json(t["event"]),
+                        t.get("target"),
+                        t.get("session"),
+                    )
+                    for t in data["timers"]
+                ),
+                key=_timer_key,
+            )
         )
-        for t in data["timers"]
-    )
-    return Snapshot(
-        data["chart"],
-        data["instance"],
-        tuple(data["configuration"]),
-        {k: _decode(v) for k, v in data["datamodel"].items()},
-        {k: tuple(v) for k, v in data["history"].items()},
-        tuple(sorted(timers, key=_timer_key)),
-        int(data["seq"]),
-        bool(data["done"]),
-        tuple(children),
-        tuple(
+    fanouts = data.get("fanouts")
+    history = data["history"]
+    snapshot = _new(Snapshot)
+    fields = {
+        "chart_hash": data["chart"],
+        "instance": data["instance"],
+        "configuration": configuration,
+        "datamodel": {k: _decode(v) for k, v in data["datamodel"].items()},
+        "history": {k: tuple(v) for k, v in history.items()} if history else {},
+        "timers": timers,
+        "seq": int(data["seq"]),
+        "done": bool(data["done"]),
+        "children": tuple(children),
+        "fanouts": tuple(
             FanOut(
                 f["invokeid"],
                 f["state"],
@@ -2025,9 +2142,15 @@ def _snapshot_from_json(chart: Chart, data: Mapping[str, Any]) -> Snapshot:
                 f["needed"],
                 tuple((int(i), _decode(v)) for i, v in f["outputs"]),
             )
-            for f in data.get("fanouts", ())
-        ),
-        tuple(data.get("initialized", ())),
-        data.get("parent"),
-        _decode(data.get("donedata")),
-    )
+            for f in fanouts
+        )
+        if fanouts
+        else (),
+        "initialized": tuple(data.get("initialized", ())),
+        "parent": data.get("parent"),
+        "donedata": _decode(data.get("donedata")),
+    }
+    if key is not None:
+        fields["_config"] = key
+    object.__setattr__(snapshot, "__dict__", fields)
+    return snapshot
