@@ -12,8 +12,10 @@ Three layers:
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -33,6 +35,8 @@ from autoflow.model.ir import (
     walk_actions,
     walk_states,
 )
+from autoflow.sim.simulator import TraceResult, simulate_trace
+from autoflow.sim.trace import parse_trace
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 EXAMPLES = (
@@ -590,3 +594,248 @@ def test_block_comment_block_and_parameters(name: str) -> None:
     header = text.split("\nblock:", 1)[0]
     assert "What it does" in header
     assert "Timers" in header
+
+
+# --------------------------------------------------------------------------- behaviour
+# The examples run against real GitLab webhook payloads (tests/sim/data/webhooks)
+# in the simulator: the same engine as production, in virtual time.
+
+WEBHOOKS = Path(__file__).resolve().parent / "sim" / "data" / "webhooks" / "gitlab-docs"
+
+
+def hook(kind: str, fixture: str, merge: dict[str, Any], at: str = "+1m") -> dict[str, Any]:
+    body = {"headers": {"X-Gitlab-Event": kind}, "body_file": str(WEBHOOKS / fixture)}
+    return {"at": at, "webhook": {**body, "merge": merge}}
+
+
+def simulate(name: str, lines: list[dict[str, Any]], until: str | None = None) -> TraceResult:
+    text = "\n".join(json.dumps(line) for line in lines) + "\n"
+    result = simulate_trace(chart_of(name), parse_trace(text, f"<{name}>"), until=until)
+    assert not result.failures, "\n".join(f"line {f.line}: {f.message}" for f in result.failures)
+    assert result.passed > 0
+    return result
+
+
+def test_milestone_labels_on_real_issue_webhooks() -> None:
+    backlog = {"object_attributes": {"action": "update", "milestone_id": 1}}
+    backlog["changes"] = {"milestone_id": {"previous": None, "current": 1}}
+    sprint = {"object_attributes": {"action": "update", "milestone_id": 7}}
+    sprint["changes"] = {"milestone_id": {"previous": 1, "current": 7}}
+    labels_only = {"object_attributes": {"action": "update", "milestone_id": 7}}
+    simulate(
+        "milestone-labels",
+        [
+            hook("Issue Hook", "issue.json", backlog, at="2026-03-02T09:00:00Z"),
+            {"expect": {"completed": True, "configuration": ["backlog"]}},
+            {"expect": {"effects": [
+                {"effect": "gitlab.issues.add_labels", "args": {"labels": ["workflow::backlog"]}},
+                {"effect": "gitlab.issues.remove_labels",
+                 "args": {"labels": ["workflow::ready for dev"]}},
+            ]}},
+            hook("Issue Hook", "issue.json", sprint),
+            {"expect": {"configuration": ["ready_for_dev"], "effects": [
+                {"effect": "gitlab.issues.add_labels",
+                 "args": {"labels": ["workflow::ready for dev"]}},
+            ]}},
+            # our own label change comes back without a milestone change: nothing starts
+            hook("Issue Hook", "issue.json", labels_only),
+            {"expect": {"instances": 2}},
+        ],
+    )  # fmt: skip
+
+
+def test_group_labels_adds_the_missing_labels_once() -> None:
+    group = {"title": "group::environments"}
+    deploy = {"title": "devops::deploy"}
+    section = {"title": "section::cd"}
+    lines: list[dict[str, Any]] = [
+        hook("Issue Hook", "issue.json", {"labels": [group, deploy]}, at="2026-03-02T09:00:00Z"),
+        {"expect": {"configuration": ["labelled"], "effects": [
+            {"effect": "gitlab.issues.add_labels", "args": {"labels": ["section::cd"]}},
+        ]}},
+        hook("Issue Hook", "issue.json", {"labels": [group, deploy, section]}),
+        {"expect": {"instances": 1}},
+    ]  # fmt: skip
+    # deep merge replaces lists: the payload's labels are exactly the ones given
+    simulate("group-labels", lines)
+
+
+def test_project_compliance_rejects_a_public_project_and_applies_a_compliant_change() -> None:
+    proposal = {"project_id": 42, "mr_project_id": 7, "mr_iid": 12, "requested_by": "alice"}
+    bad = {**proposal, "settings": {"visibility": "public", "public_jobs": True}}
+    good = {**proposal, "mr_iid": 13, "settings": {"visibility": "internal"}}
+    simulate(
+        "project-compliance",
+        [
+            {"at": "2026-03-02T09:00:00Z", "event": "settings.change_proposed", "data": bad},
+            {"expect": {"completed": True, "configuration": ["rejected"],
+                        "data": {"violations": [
+                            "R1: visibility must be private or internal, not public",
+                            "R4: public_jobs must be false (job logs can contain secrets)"]}}},
+            {"expect": {"effects": ["gitlab.merge_requests.add_note", "gitlab.issues.create"]}},
+            {"at": "+1m", "event": "settings.change_proposed", "data": good},
+            {"expect": {"instance": "42!13", "completed": True, "configuration": ["applied"]}},
+            {"expect": {"effects": [
+                {"effect": "gitlab.projects.update_settings",
+                 "args": {"project_id": 42, "settings": {"visibility": "internal"}}},
+                "gitlab.merge_requests.add_note",
+            ]}},
+        ],
+    )  # fmt: skip
+
+
+def tag_pipeline(status: str, at: str = "+1m") -> dict[str, Any]:
+    attributes = {"tag": True, "ref": "v1.2.0", "status": status}
+    return hook("Pipeline Hook", "pipeline.json", {"object_attributes": attributes}, at=at)
+
+
+def signal(name: str, at: str, **data: Any) -> dict[str, Any]:
+    return {"at": at, "event": name, "data": {"project_id": 1, "ref": "v1.2.0", **data}}
+
+
+def test_rollout_soaks_ramps_pauses_on_an_anomaly_and_completes_at_100() -> None:
+    result = simulate(
+        "deployment-rollout",
+        [
+            tag_pipeline("running", at="2026-03-02T09:00:00Z"),
+            {"expect": {"active": ["build"]}},
+            tag_pipeline("success", at="2026-03-02T09:20:00Z"),
+            {"expect": {"active": ["pre_production_soaking"]}},
+            {"at": "2026-03-03T09:21:00Z", "expect": {"active": ["staging_soaking"]}},
+            {"at": "2026-03-04T09:21:00Z",
+             "expect": {"active": ["observing"], "data": {"percent": 10}}},
+            {"at": "2026-03-04T11:21:00Z", "expect": {"data": {"percent": 30}}},
+            signal("monitoring.anomaly", "2026-03-04T11:30:00Z", summary="p99 latency +30%"),
+            {"expect": {"active": ["paused"], "effects": [
+                "http.request", "gitlab.deployments.create", "gitlab.deployments.create",
+                "gitlab.deployments.create", "http.request", "http.request", "http.request",
+                {"effect": "notify", "args": {"to": "sre-oncall"}}]}},
+            {"at": "2026-03-04T15:00:00Z",
+             "expect": {"active": ["paused"], "data": {"percent": 30}}},
+            signal("rollout.resume", "2026-03-04T15:00:00Z", user="sre-sam"),
+            {"expect": {"active": ["observing"]}},
+            {"at": "2026-03-05T00:00:00Z",
+             "expect": {"completed": True, "configuration": ["rolled_out"],
+                        "data": {"percent": 100}}},
+        ],
+    )  # fmt: skip
+    assert result.completed
+
+
+def test_rollout_threshold_breach_opens_an_incident_and_rolls_back() -> None:
+    simulate(
+        "deployment-rollout",
+        [
+            tag_pipeline("success", at="2026-03-02T09:00:00Z"),
+            {"at": "2026-03-04T10:30:00Z", "expect": {"data": {"percent": 20}}},
+            signal("monitoring.threshold_breach", "2026-03-04T10:31:00Z", summary="error rate 5%"),
+            {"expect": {"active": ["recovering"], "effects": [
+                "http.request", "gitlab.deployments.create", "gitlab.deployments.create",
+                "gitlab.deployments.create", "http.request", "http.request",
+                {"effect": "gitlab.issues.create", "args": {"issue_type": "incident"}},
+                {"effect": "notify", "args": {"to": "sre-oncall"}},
+                {"effect": "gitlab.deployments.rollback", "args": {"environment": "production"}},
+                "gitlab.issues.add_note"]}},
+            {"at": "+31m", "expect": {"active": ["recovering"],
+                                      "effects": ["gitlab.issues.add_note"]}},
+            signal("monitoring.recovered", "+5m"),
+            {"expect": {"completed": True, "configuration": ["rolled_back"],
+                        "effects": ["gitlab.issues.add_note"]}},
+        ],
+    )  # fmt: skip
+
+
+def test_access_request_form_label_approval_provisioning_and_close() -> None:
+    opened = {"labels": [{"title": "access-request"}], "user": {"username": "carol"}}
+    approved = {
+        "object_attributes": {"action": "update"},
+        "user": {"username": "it-manager-anna"},
+        "labels": [{"title": "access-request"}, {"title": "access::approved"}],
+        "changes": {"labels": {"previous": [{"title": "access-request"}],
+                               "current": [{"title": "access-request"},
+                                           {"title": "access::approved"}]}},
+    }  # fmt: skip
+    form = {
+        "system": "grafana",
+        "role": "read-only",
+        "justification": "on-call",
+        "until": "2026-06-01",
+    }
+    simulate(
+        "access-request",
+        [
+            {"stub": {"effect": "task.create", "match": {"assignee": "carol"}, "result": form}},
+            {"stub": {"effect": "task.create", "hold": True}},
+            hook("Issue Hook", "issue.json", opened, at="2026-03-02T09:00:00Z"),
+            {"expect": {"active": ["approval_pending"], "data": {"request": form}}},
+            {"at": "+1d1m", "expect": {"active": ["approval_reminded"]}},
+            hook("Issue Hook", "issue.json", approved, at="+2h"),
+            {"expect": {"completed": True, "configuration": ["granted"],
+                        "data": {"approved_by": "it-manager-anna"}}},
+            {"expect": {"effects": [
+                "task.create", "task.create", "gitlab.issues.add_note", "gitlab.issues.add_note",
+                {"effect": "http.request",
+                 "args": {"json": {"user": "carol", "system": "grafana"}}},
+                "http.request", "gitlab.issues.add_note", "gitlab.issues.add_labels",
+                "gitlab.issues.close"]}},
+        ],
+    )  # fmt: skip
+
+
+def test_access_request_requester_cannot_approve_their_own_request() -> None:
+    chart = chart_of("access-request")
+    waiting = approval_states(chart, "approval")["waiting"]
+    guard = on(waiting, "gitlab.issue.update")[0].guard
+    assert guard is not None
+    program = guard.program
+    event = {
+        "project": {"id": 1},
+        "object_attributes": {"iid": 23},
+        "user": {"username": "it-manager-anna"},
+        "changes": {"labels": {"previous": [], "current": [{"title": "access::approved"}]}},
+    }
+    approvers = ["it-manager-anna", "it-manager-ben"]
+    values = {"project_id": 1, "issue_iid": 23, "approvers": approvers, "event": event}
+    assert program.evaluate({**values, "requester": "carol"}) is True
+    assert program.evaluate({**values, "requester": "it-manager-anna"}) is False
+
+
+def test_change_lock_expires_without_approval_and_cancels_the_pipeline() -> None:
+    manual = {
+        "object_attributes": {"ref": "master", "id": 31},
+        "builds": [{"id": 380, "stage": "deploy", "name": "deploy-production", "status": "manual"}],
+    }
+    simulate(
+        "change-lock-approval",
+        [
+            {"stub": {"effect": "task.create", "hold": True}},
+            # notifications need no answer: holding them keeps the run to the calls that matter
+            {"stub": {"effect": "notify", "hold": True, "times": "all"}},
+            hook("Pipeline Hook", "pipeline.json", manual, at="2026-12-21T10:00:00Z"),
+            {"expect": {"active": ["risk_approval_pending"],
+                        "data": {"lock_name": "Year-end freeze 2026", "job_id": 380}}},
+            {"at": "+4h1m", "expect": {"completed": True, "configuration": ["cancelled"]}},
+            {"expect": {"effects": [
+                "gitlab.issues.create", "task.create", "gitlab.issues.add_note",
+                "gitlab.issues.add_note", "gitlab.issues.add_note", "notify",
+                {"effect": "http.request",
+                 "args": {"url": "https://gitlab.example.com/api/v4/projects/1/pipelines/31/cancel"}},
+                {"effect": "notify", "args": {"to": "root"}}]}},
+        ],
+    )  # fmt: skip
+
+
+def test_change_lock_outside_a_lock_plays_the_job_at_once() -> None:
+    manual = {
+        "object_attributes": {"ref": "master", "id": 31},
+        "builds": [{"id": 380, "stage": "deploy", "name": "deploy-production", "status": "manual"}],
+    }
+    simulate(
+        "change-lock-approval",
+        [
+            hook("Pipeline Hook", "pipeline.json", manual, at="2026-03-02T10:00:00Z"),
+            {"expect": {"completed": True, "configuration": ["deployment_started"], "effects": [
+                {"effect": "http.request",
+                 "args": {"url": "https://gitlab.example.com/api/v4/projects/1/jobs/380/play"}}]}},
+        ],
+    )  # fmt: skip
