@@ -110,6 +110,8 @@ __all__ = [
 
 _T = TypeVar("_T")
 SNAPSHOT_FORMAT = 1
+MAX_MICROSTEPS = 10_000  # per macrostep: beyond this the chart loops (SimulationError)
+MAX_EVENTS = 10_000  # per step() call, events exchanged without time passing
 SCXML_PROCESSOR = "http://www.w3.org/TR/scxml/#SCXMLEventProcessor"
 _SCXML_TYPES = frozenset({SCXML_PROCESSOR, "scxml"})
 _INVOKE_TYPES = frozenset({"http://www.w3.org/TR/scxml/", "scxml", SCXML_PROCESSOR})
@@ -412,12 +414,13 @@ class _Tables:
         self.on_exit: list[tuple[tuple[Action, ...], ...]] = [()] + [
             s.on_exit if s is not None else () for s in states[1:]
         ]
-        self.donedata: list[DoneData | None] = [None] + [
-            s.donedata if s is not None else None for s in states[1:]
+        self.donedata: list[DoneData | None] = [
+            None,
+            *(s.donedata if s is not None else None for s in states[1:]),
         ]
         # caches for the fast path
         self.match_cache: dict[tuple[int, str | None], tuple[_Tr, ...]] = {}
-        self.select_cache: dict[tuple[frozenset[int], str | None], tuple[_Tr, ...] | None] = {}
+        self.select_cache: dict[tuple[frozenset[int], str | None], tuple[_Tr, ...]] = {}
         self.plan_cache: dict[tuple[frozenset[int], tuple[_Tr, ...]], _Plan] = {}
         self.config_cache: dict[tuple[str, ...], frozenset[int]] = {}
         self.config_ids: dict[frozenset[int], tuple[str, ...]] = {}
@@ -465,9 +468,8 @@ class _Tables:
     def lcca(self, head: int, tail: Iterable[int]) -> int:
         tail = tuple(tail)
         for anc in self.ancestors[head]:
-            if anc == ROOT or self.is_compound[anc]:
-                if all(anc in self.anc_set[s] for s in tail):
-                    return anc
+            if (anc == ROOT or self.is_compound[anc]) and all(anc in self.anc_set[s] for s in tail):
+                return anc
         return ROOT
 
     def _collect_results(self) -> None:
@@ -533,7 +535,7 @@ class _Plan:
         self.new_config: frozenset[int] = frozenset()
         # (labels, exited ids, entered ids) when the microstep runs no actions at all
         # (see _fast_step); None: not computed yet; False: has actions
-        self.trace: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] | None | bool = None
+        self.trace: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] | bool | None = None
 
 
 def _normalise_descriptor(descriptor: str) -> str:
@@ -559,7 +561,7 @@ def _tables(chart: Chart) -> _Tables:
     if tables is None:
         tables = _Tables(chart)
         chart.__dict__[_TABLES_ATTR] = tables
-    return tables  # type: ignore[no-any-return]
+    return tables
 
 
 def chart_hash(chart: Chart) -> str:
@@ -814,10 +816,11 @@ class _Session:
             send_type = _to_str(self.evaluate(action.typeexpr))
         delay = 0.0
         if action.delay is not None:
-            delay = _seconds(self.evaluate(action.delay))
-            if delay is None:
+            seconds = _seconds(self.evaluate(action.delay))
+            if seconds is None:
                 self.error("error.execution", f"send: invalid delay {action.delay.source}")
                 raise _Aborted
+            delay = seconds
         data: Any = None
         if action.namelist or action.params:
             payload: dict[str, Any] = {}
@@ -869,8 +872,8 @@ class _Session:
     def select(self, name: str | None) -> tuple[_Tr, ...]:
         t = self.t
         key = (frozenset(self.config), name)
-        cached = t.select_cache.get(key, False)
-        if cached is not False and cached is not None:
+        cached = t.select_cache.get(key)
+        if cached is not None:
             return cached
         enabled: list[_Tr] = []
         seen: set[int] = set()
@@ -1104,9 +1107,12 @@ class _Session:
                         Event(f"done.state.{ids[p]}", self.done_data(s), type="internal")
                     )
                     g = t.parent[p]
-                    if g != ROOT and t.is_parallel[g]:
-                        if all(self.in_final(c) for c in t.children[g]):
-                            self.internal.append(Event(f"done.state.{ids[g]}", type="internal"))
+                    if (
+                        g != ROOT
+                        and t.is_parallel[g]
+                        and all(self.in_final(c) for c in t.children[g])
+                    ):
+                        self.internal.append(Event(f"done.state.{ids[g]}", type="internal"))
         world.microsteps.append(
             MicroStep(
                 event,
@@ -1174,8 +1180,18 @@ class _Session:
 
     def stabilise(self) -> None:
         """Eventless transitions and internal events until stable; then invokes."""
-        while not self.done:
-            while not self.done:
+        budget = MAX_MICROSTEPS
+        while True:
+            while True:
+                if self.done:
+                    break
+                budget -= 1
+                if budget < 0:
+                    raise SimulationError(
+                        f"chart {self.t.chart.name!r}: more than {MAX_MICROSTEPS} microsteps in "
+                        "one macrostep (eventless transitions or raised events in a loop?); "
+                        f"configuration {sorted(self.t.ids[s] for s in self.config)}"
+                    )
                 enabled = self.select(None)
                 if not enabled:
                     if not self.internal:
@@ -1222,6 +1238,12 @@ class _Session:
         self.current = event
         self.activation = None
         self.changed = True
+        if event.invokeid is not None and event.name == f"{TIMER_PREFIX}join.{event.invokeid}":
+            # a fan-out's join timeout: complete it with the outputs so far
+            if event.invokeid in self.fanouts:
+                self.fanout_complete(event.invokeid)
+            self.stabilise()
+            return
         if event.invokeid is not None and self.t.has_invokes:
             finalize = self.finalize_of(event.invokeid)
             if finalize:
@@ -1644,7 +1666,14 @@ class _World:
         self.queue.append((session, event, origin))
 
     def run(self) -> None:
+        budget = MAX_EVENTS
         while self.queue:
+            budget -= 1
+            if budget < 0:
+                raise SimulationError(
+                    f"more than {MAX_EVENTS} events without time passing "
+                    "(sessions sending each other events in a loop?)"
+                )
             session, event, _origin = self.queue.popleft()
             if session.done or self.sessions.get(session.id) is not session:
                 continue
