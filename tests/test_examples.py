@@ -13,7 +13,7 @@ Three layers:
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from autoflow.model.ir import (
     walk_actions,
     walk_states,
 )
+from autoflow.sim import engine
 from autoflow.sim.simulator import TraceResult, simulate_trace
 from autoflow.sim.trace import parse_trace
 
@@ -839,3 +840,97 @@ def test_change_lock_outside_a_lock_plays_the_job_at_once() -> None:
                  "args": {"url": "https://gitlab.example.com/api/v4/projects/1/jobs/380/play"}}]}},
         ],
     )  # fmt: skip
+
+
+# The retro bot is driven through the engine itself: the simulator delivers effect
+# results without the effect id (``sendid``), so results of the fan-out children's
+# calls reach the parent instead of the child that made them.
+
+RETRO_START = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)  # a Wednesday
+MONDAY_9_BERLIN = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
+
+
+def retro_until_issues_open() -> tuple[Chart, engine.Snapshot]:
+    chart = chart_of("retro-bot")
+    milestone = json.loads((WEBHOOKS / "milestone.json").read_text(encoding="utf-8"))
+    milestone["action"] = "close"
+    started = engine.start(
+        chart,
+        RETRO_START,
+        instance="milestone-61",
+        event=engine.Event("gitlab.milestone.close", milestone),
+    )
+    assert started.snapshot.configuration == ("wait_for_monday", "wait_for_monday_waiting")
+    assert engine.next_due(started.snapshot) == MONDAY_9_BERLIN
+    monday = engine.fire_due(chart, started.snapshot, MONDAY_9_BERLIN)
+    (listing,) = monday.effects
+    assert listing.effect == "gitlab.members.list"
+    members = [
+        {"id": 11, "username": "alice", "state": "active", "access_level": 30},
+        {"id": 12, "username": "bob", "state": "active", "access_level": 40},
+        {"id": 13, "username": "bot", "state": "blocked", "access_level": 30},
+        {"id": 4711, "username": "team-lead", "state": "active", "access_level": 50},
+    ]
+    result = engine.step(
+        chart,
+        monday.snapshot,
+        engine.Event("done.effect.list_members", members, sendid=listing.id),
+        MONDAY_9_BERLIN,
+    )
+    creates = result.effects
+    assert [e.args["assignee_ids"] for e in creates] == [[11], [12]]  # active, not the manager
+    snapshot = result.snapshot
+    for iid, create in zip((201, 202), creates, strict=True):
+        reply = engine.Event(
+            "done.effect.open_issue", {"iid": iid, "project_id": 278964}, sendid=create.id
+        )
+        snapshot = engine.step(chart, snapshot, reply, MONDAY_9_BERLIN).snapshot
+    return chart, snapshot
+
+
+def closed_issue(iid: int, username: str, answers: str) -> engine.Event:
+    body = json.loads((WEBHOOKS / "issue.json").read_text(encoding="utf-8"))
+    body["project"]["id"] = 278964
+    body["user"]["username"] = username
+    body["object_attributes"].update(
+        action="close", state="closed", iid=iid, milestone_id=61, description=answers
+    )
+    return engine.Event("gitlab.issue.close", body)
+
+
+def test_retro_bot_one_issue_per_member_then_a_summary_when_all_are_closed() -> None:
+    chart, snapshot = retro_until_issues_open()
+    tuesday = MONDAY_9_BERLIN + timedelta(days=1)
+    snapshot = engine.step(
+        chart, snapshot, closed_issue(201, "alice", "ALICE: CI got faster"), tuesday
+    ).snapshot
+    assert snapshot.configuration == ("ask_each_member",)
+    result = engine.step(chart, snapshot, closed_issue(202, "bob", "BOB: thanks @alice"), tuesday)
+    (summary,) = [e for e in result.effects if e.effect == "gitlab.issues.create"]
+    assert summary.args["assignee_ids"] == [4711]
+    description = summary.args["description"]
+    assert description.startswith("@my-org/environments ")
+    assert "2 of 2 answered" in description
+    assert "### @alice\n\nALICE: CI got faster" in description
+    assert "### @bob\n\nBOB: thanks @alice" in description
+
+
+def test_retro_bot_pings_an_assignee_whose_issue_stays_open_two_days() -> None:
+    chart, snapshot = retro_until_issues_open()
+    snapshot = engine.step(
+        chart, snapshot, closed_issue(201, "alice", "done"), MONDAY_9_BERLIN + timedelta(hours=1)
+    ).snapshot
+    pings = engine.fire_due(chart, snapshot, MONDAY_9_BERLIN + timedelta(days=2))
+    notes = [e for e in pings.effects if e.effect == "gitlab.issues.add_note"]
+    assert [(n.args["issue_iid"], n.args["body"].split()[0]) for n in notes] == [(202, "@bob")]
+
+
+def test_retro_bot_summarises_after_a_week_without_every_answer() -> None:
+    chart, snapshot = retro_until_issues_open()
+    snapshot = engine.step(
+        chart, snapshot, closed_issue(201, "alice", "ALICE"), MONDAY_9_BERLIN + timedelta(hours=1)
+    ).snapshot
+    week = engine.fire_due(chart, snapshot, MONDAY_9_BERLIN + timedelta(days=7, minutes=1))
+    summaries = [e for e in week.effects if e.effect == "gitlab.issues.create"]
+    assert len(summaries) == 1
+    assert "1 of 2 answered (1 did not answer within a week)" in summaries[0].args["description"]
