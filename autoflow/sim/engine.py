@@ -32,7 +32,8 @@ Names the engine chooses
 * ``after``/``at`` transitions: when the source state is entered the engine
   starts a timer whose event is ``autoflow.timer.<state id>.<n>`` (``n`` is the
   transition's index among the state's transitions); leaving the state cancels
-  it.  Only that transition reacts to that event (``*`` descriptors match it
+  it (a fan-out's join timeout: ``autoflow.timer.join.<invoke id>``).  Only that
+  transition reacts to that event (``*`` descriptors match it
   as well, as they would match a delayed ``<send>``).
 * Effects: a ``Call`` becomes ``Effect(id=f"{session}:{seq}:{k}", ...)``; its
   result comes back as ``done.effect.<stem>`` or ``error.effect.<stem>``
