@@ -535,6 +535,19 @@ CASES = [
         "'join' must be all, any or {count: N}",
     ),
     Case(
+        "initial-on-atomic-state",
+        """
+        workflow: w
+        states:
+          a:
+            initial: b
+          b: {}
+        """,
+        4,
+        5,
+        "'initial' is only allowed on a state with children (not parallel)",
+    ),
+    Case(
         "enum-value-not-in-enum",
         """
         workflow: w

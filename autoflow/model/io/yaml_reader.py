@@ -1015,12 +1015,14 @@ class _Reader:
             kind = StateKind.PARALLEL if parallel else StateKind.COMPOUND
         if kind is StateKind.COMPOUND and initial is None:
             initial = self.initial(ctx, mapping, list(children), f"state {state_id!r}", span)
-        elif mapping.get("initial") is not None and not has["use"]:
+        elif mapping.get("initial") is not None:
             initial_entry = mapping.get("initial")
             assert initial_entry is not None
             self.error(
                 ctx,
-                "'initial' is only allowed on a state with children (not parallel)",
+                "'initial' cannot be combined with 'use' (the block decides)"
+                if has["use"]
+                else "'initial' is only allowed on a state with children (not parallel)",
                 initial_entry.key_span,
             )
         if initial is not None and kind is StateKind.COMPOUND:
