@@ -390,7 +390,7 @@ def test_logical_operators_keep_an_error_that_decides(source: str) -> None:
         run(source)
 
 
-# --------------------------------------------------------------------------- free variables, constants
+# ------------------------------------------------------------------ free variables, constants
 
 
 @pytest.mark.parametrize(

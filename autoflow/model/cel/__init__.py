@@ -27,6 +27,7 @@ from autoflow.model.cel import ast
 from autoflow.model.cel.compiler import Closure, Compiler, fresh
 from autoflow.model.cel.functions import FUNCTIONS, format_duration, format_timestamp
 from autoflow.model.cel.lexer import SyntaxProblem
+from autoflow.model.cel.literals import cel_literal, quote
 from autoflow.model.cel.parser import parse
 from autoflow.model.cel.values import CelType, UInt
 from autoflow.model.span import Span
@@ -38,9 +39,12 @@ __all__ = [
     "Program",
     "UInt",
     "ast",
+    "cel_literal",
     "compile_expression",
     "format_duration",
     "format_timestamp",
+    "quote",
+    "span_of",
 ]
 
 EXTERNAL_FUNCTIONS: frozenset[str] = frozenset({"In"})

@@ -214,7 +214,7 @@ def cel_int(value: Any) -> int:
     if value_type is UInt:
         return check_int(int(value))
     if value_type is float:
-        if math.isnan(value) or not (-9.223372036854775e18 <= value <= 9.223372036854775e18):
+        if math.isnan(value) or not (-(2.0**63) <= value < 2.0**63):
             raise EvaluationError(f"int({value!r}): out of range")
         return int(value)
     if value_type is str:
@@ -237,7 +237,7 @@ def cel_uint(value: Any) -> UInt:
             raise EvaluationError(f"uint({value}): negative")
         return UInt(value)
     if value_type is float:
-        if math.isnan(value) or not (0 <= value <= 1.8446744073709550e19):
+        if math.isnan(value) or not (0 <= value < 2.0**64):
             raise EvaluationError(f"uint({value!r}): out of range")
         return UInt(int(value))
     if value_type is str:
@@ -271,7 +271,7 @@ def cel_double(value: Any) -> float:
 
 
 def format_double(value: float) -> str:
-    """A double as ``string()`` prints it, like cel-go (Go's ``%g``): ``1.5``, ``100``, ``1e+20``."""
+    """A double as ``string()`` prints it, like cel-go (Go ``%g``): ``1.5``, ``100``, ``1e+20``."""
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):
