@@ -480,3 +480,59 @@ def test_unsupported_python_values_are_evaluation_errors() -> None:
 def test_type_values_print_their_names() -> None:
     assert repr(run("type(1)")) == "int"
     assert run("type(1)") == CelType("int")
+
+
+# --------------------------------------------------------------------------- helpers for readers
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        True,
+        -(2**63),
+        UInt(2**64 - 1),
+        -0.0,
+        1e-7,
+        math.inf,
+        'quote " backslash \\ newline \n tab \t bell \a emoji 😀',
+        b'\x00\xff"\\',
+        [1, [2, {"k": None}]],
+        {"labels": ["workflow::backlog"], 1: "one"},
+        datetime(2024, 5, 6, 8, 0, 0, 250000, tzinfo=UTC),
+        timedelta(days=2, microseconds=5),
+        -timedelta(minutes=90),
+    ],
+)
+def test_cel_literal_round_trips(value: Any) -> None:
+    from autoflow.model.cel import cel_literal
+
+    result = run(cel_literal(value))
+    assert result == value
+    assert type(result) is type(value)
+
+
+def test_cel_literal_rejects_values_cel_cannot_hold() -> None:
+    from autoflow.model.cel import cel_literal
+
+    with pytest.raises(TypeError, match="no CEL literal"):
+        cel_literal(object())
+
+
+def test_span_of_a_node_points_into_the_file() -> None:
+    from autoflow.model.cel import ast, span_of
+
+    program = compile_expression("a &&\n  b.c > 1", Span("f.yaml", 3, 9))
+    node = next(n for n in ast.walk(program.ast) if isinstance(n, ast.Select))
+    span = span_of(program, node, Span("f.yaml", 3, 9))
+    assert (span.line, span.col, span.end_col) == (4, 3, 6)
+
+
+def test_error_span_underlines_the_offending_token() -> None:
+    from autoflow.errors import ExpressionError
+
+    with pytest.raises(ExpressionError) as caught:
+        compile_expression("size(x) + sise(y)", Span("f.yaml", 2, 5))
+    span = caught.value.span
+    assert span is not None
+    assert (span.line, span.col, span.end_col) == (2, 15, 22)
