@@ -21,7 +21,6 @@ import bisect
 import contextvars
 import io
 import json
-import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -48,6 +47,7 @@ from autoflow.errors import (
     SourceError,
     UnsupportedError,
 )
+from autoflow.model.cel import cel_literal
 from autoflow.model.durations import UNITS, duration_cel
 from autoflow.model.ir import (
     Action,
@@ -1414,35 +1414,7 @@ def _css2_seconds(text: str) -> float | None:
 
 
 def _cel_string(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
-
-
-def cel_literal(value: Any) -> str:
-    """CEL source text for a JSON-like Python value (None, bool, int, float, str, list, dict)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            return f'double("{value}")'
-        text = repr(value)
-        return text if ("." in text or "e" in text) else text + ".0"
-    if isinstance(value, str):
-        return _cel_string(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(cel_literal(item) for item in value) + "]"
-    if isinstance(value, dict):
-        return (
-            "{"
-            + ", ".join(
-                f"{_cel_string(str(key))}: {cel_literal(item)}" for key, item in value.items()
-            )
-            + "}"
-        )
-    raise TypeError(f"no CEL literal for {type(value).__name__}")
+    return cel_literal(text)
 
 
 # =========================================================================== writing
