@@ -239,20 +239,34 @@ class _ClassReader:
                 return Span(self.span.path, self.span.line + offset, len(match.group(1)) + 1)
         return self.span
 
-    def state(self, state: Any) -> State:
+    def state(self, state: Any, default: tuple[str, ...] = ()) -> State:
+        """``default``: where a history child goes before it has recorded anything."""
         from statemachine.state import HistoryState, HistoryType
 
         span = self.locate(state.id)
         if isinstance(state, HistoryState):
             deep = HistoryType(state.type).is_deep
+            transitions = tuple(self.transitions(state))
+            if not transitions and default:
+                # python-statemachine enters the parent's initial state(s): say so explicitly.
+                transitions = (Transition(targets=default, span=span),)
             return State(
                 id=state.id,
                 kind=StateKind.HISTORY,
-                transitions=tuple(self.transitions(state)),
+                transitions=transitions,
                 history=HistoryKind.DEEP if deep else HistoryKind.SHALLOW,
                 span=span,
             )
-        children = tuple(self.state(child) for child in [*state.states, *state.history])
+        if state.parallel:
+            default = tuple(child.id for child in state.states)
+        else:
+            default = tuple(
+                target.id
+                for transition in state.transitions
+                if transition.initial
+                for target in transition.targets
+            ) or tuple(child.id for child in state.states[:1])
+        children = tuple(self.state(child, default) for child in [*state.states, *state.history])
         transitions = tuple(self.transitions(state))
         if state.final:
             return State(id=state.id, kind=StateKind.FINAL, span=span)
@@ -265,17 +279,11 @@ class _ClassReader:
                 span=span,
             )
         if state.states:
-            targets = tuple(
-                target.id
-                for transition in state.transitions
-                if transition.initial
-                for target in transition.targets
-            ) or (state.states[0].id,)
             return State(
                 id=state.id,
                 kind=StateKind.COMPOUND,
                 children=children,
-                initial=Transition(targets=targets, span=span),
+                initial=Transition(targets=default, span=span),
                 transitions=transitions,
                 span=span,
             )
@@ -334,7 +342,8 @@ class _ClassReader:
                     hint=_GUARD_HINT,
                 )
             cel = self.condition(spec.func, transition, events, span)
-            parts.append(cel if spec.expected_value else f"!({cel})")
+            negated = f"!{cel}" if cel.isidentifier() else f"!({cel})"
+            parts.append(cel if spec.expected_value else negated)
         if not parts:
             return None
         source = parts[0] if len(parts) == 1 else " && ".join(f"({part})" for part in parts)
@@ -361,7 +370,7 @@ class _ClassReader:
     ) -> str:
         def again(child: ast.expr) -> str:
             inner = self.translate(child, text, transition, events, span)
-            return inner if isinstance(child, ast.Name | ast.Constant) else f"({inner})"
+            return f"({inner})" if isinstance(child, ast.BoolOp | ast.Compare) else inner
 
         if isinstance(node, ast.BoolOp):
             joiner = " && " if isinstance(node.op, ast.And) else " || "
