@@ -14,7 +14,7 @@ from autoflow.errors import AutoflowError
 
 def _console(stderr: bool) -> Console:
     no_color = bool(os.environ.get("NO_COLOR"))
-    return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=True)
+    return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=True, emoji=False)
 
 
 out = _console(stderr=False)
