@@ -64,7 +64,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from autoflow.errors import EvaluationError, ModelError, SimulationError
 from autoflow.model.ir import (
@@ -90,6 +90,9 @@ from autoflow.model.ir import (
 )
 from autoflow.model.ir import Transition as IRTransition
 
+if TYPE_CHECKING:
+    from autoflow.model.cel import Program
+
 __all__ = [
     "SNAPSHOT_FORMAT",
     "ChildSession",
@@ -109,7 +112,6 @@ __all__ = [
     "step",
 ]
 
-_T = TypeVar("_T")
 SNAPSHOT_FORMAT = 1
 MAX_MICROSTEPS = 10_000  # per macrostep: beyond this the chart loops (SimulationError)
 MAX_EVENTS = 10_000  # per step() call, events exchanged without time passing
@@ -269,6 +271,7 @@ class _Tr:
         "domain",
         "eventless",
         "events",
+        "fast",
         "guard",
         "has_history",
         "index",
@@ -296,6 +299,9 @@ class _Tr:
         self.domain: int | None = -2  # -2: not static, compute per microstep
         self.timer_event: str | None = None
         self.ir: IRTransition | None = None
+        # for the fast path (see _fast_transition): None not computed yet, False not
+        # eligible, else (guard program or None, ((location, program), ...))
+        self.fast: tuple[Program | None, tuple[tuple[str, Program], ...]] | bool | None = None
 
 
 ROOT = 0
@@ -426,6 +432,10 @@ class _Tables:
         self.config_cache: dict[tuple[str, ...], frozenset[int]] = {}
         self.config_ids: dict[frozenset[int], tuple[str, ...]] = {}
         self.needs_history = any(self.history_children)
+        # conflict resolution of an enabled set (no history targets) in a configuration
+        self.conflict_cache: dict[tuple[frozenset[int], tuple[_Tr, ...]], tuple[_Tr, ...]] = {}
+        self.fast: dict[tuple[frozenset[int], str | None], _FastEntry | bool] = {}
+        self.in_functions: dict[frozenset[int], dict[str, Callable[..., Any]]] = {}
 
     def _compile(self, transition: IRTransition, source: int, k: int) -> _Tr:
         tr = _Tr()
@@ -497,6 +507,30 @@ class _Tables:
             for inv in s.invokes:
                 visit(inv.finalize)
 
+    def configuration(self, key: frozenset[int]) -> tuple[str, ...]:
+        """The snapshot's ``configuration`` (sorted document order) of a set of states."""
+        configuration = self.config_ids.get(key)
+        if configuration is None:
+            configuration = tuple(self.ids[s] for s in sorted(key))
+            if len(self.config_ids) < 100_000:
+                self.config_ids[key] = configuration
+                self.config_cache[configuration] = key
+        return configuration
+
+    def functions(self, key: frozenset[int]) -> dict[str, Callable[..., Any]]:
+        """``In()`` for a configuration that does not change while it is used."""
+        found = self.in_functions.get(key)
+        if found is None:
+            index = self.index
+
+            def in_state(state_id: Any) -> bool:
+                return isinstance(state_id, str) and index.get(state_id, -1) in key
+
+            found = {"In": in_state}
+            if len(self.in_functions) < 10_000:
+                self.in_functions[key] = found
+        return found
+
     def matching(self, state: int, name: str | None) -> tuple[_Tr, ...]:
         key = (state, name)
         found = self.match_cache.get(key)
@@ -521,10 +555,10 @@ class _Plan:
         "default_entry",
         "entry",
         "exit",
+        "fast",
         "history_content",
         "history_records",
         "new_config",
-        "trace",
     )
 
     def __init__(self) -> None:
@@ -534,9 +568,9 @@ class _Plan:
         self.history_content: dict[int, _Tr] = {}
         self.history_records: list[tuple[int, tuple[int, ...]]] = []
         self.new_config: frozenset[int] = frozenset()
-        # (labels, exited ids, entered ids) when the microstep runs no actions at all
-        # (see _fast_step); None: not computed yet; False: has actions
-        self.trace: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] | bool | None = None
+        # the fast path's outcome of this microstep (see _fast_outcome); None: not
+        # computed yet; False: the microstep does more than the fast path can do
+        self.fast: _Outcome | bool | None = None
 
 
 def _normalise_descriptor(descriptor: str) -> str:
@@ -624,20 +658,7 @@ class _Session:
 
     def build_activation(self) -> dict[str, Any]:
         act = dict(self.data)
-        event = self.current
-        if event is not None:
-            act["_event"] = _event_value(event)
-            act["event"] = event.data
-        else:
-            act["_event"] = None
-            act["event"] = None
-        act["now"] = self.world.now
-        act["_sessionid"] = self.id
-        act["_name"] = self.t.chart.name
-        act["_ioprocessors"] = {
-            SCXML_PROCESSOR: {"location": f"#_scxml_{self.id}"},
-            "scxml": {"location": f"#_scxml_{self.id}"},
-        }
+        act.update(_system_variables(self.current, self.world.now, self.id, self.t.chart.name))
         self.activation = act
         return act
 
@@ -896,7 +917,12 @@ class _Session:
             if found is not None and found.number not in seen:
                 seen.add(found.number)
                 enabled.append(found)
-        result = self.remove_conflicts(enabled) if len(enabled) > 1 else tuple(enabled)
+        if len(enabled) > 1:
+            result = self.remove_conflicts(enabled)
+            if not any(tr.has_history for tr in enabled) and len(t.conflict_cache) < 100_000:
+                t.conflict_cache[(key[0], tuple(enabled))] = result
+        else:
+            result = tuple(enabled)
         if not has_guard and len(t.select_cache) < 100_000:
             t.select_cache[key] = result
         return result
@@ -1438,12 +1464,7 @@ class _Session:
             return self.snap
         t = self.t
         key = frozenset(self.config)
-        configuration = t.config_ids.get(key)
-        if configuration is None:
-            configuration = tuple(t.ids[s] for s in sorted(key))
-            if len(t.config_ids) < 100_000:
-                t.config_ids[key] = configuration
-                t.config_cache[configuration] = key
+        configuration = t.configuration(key)
         if self.history_dirty:
             history = {
                 t.ids[h]: tuple(t.ids[s] for s in v) for h, v in sorted(self.history.items())
@@ -1701,6 +1722,23 @@ def _timer_key(timer: Timer) -> tuple[datetime, str, str]:
     return (timer.due, timer.id, timer.session or "")
 
 
+def _system_variables(
+    event: Event | None, now: datetime, session_id: str, chart_name: str
+) -> dict[str, Any]:
+    """What an expression sees besides the datamodel (it hides data of the same name)."""
+    return {
+        "_event": None if event is None else _event_value(event),
+        "event": None if event is None else event.data,
+        "now": now,
+        "_sessionid": session_id,
+        "_name": chart_name,
+        "_ioprocessors": {
+            SCXML_PROCESSOR: {"location": f"#_scxml_{session_id}"},
+            "scxml": {"location": f"#_scxml_{session_id}"},
+        },
+    }
+
+
 def _event_value(event: Event) -> dict[str, Any]:
     return {
         "name": event.name,
@@ -1824,106 +1862,343 @@ def _resume(chart: Chart, snapshot: Snapshot, now: datetime) -> _World:
     return world
 
 
-def _action_free(t: _Tables, plan: _Plan, transitions: tuple[_Tr, ...]) -> bool:
-    if plan.history_records or plan.history_content or t.chart.binding == "late":
+# --------------------------------------------------------------------------- the fast path
+#
+# Most steps of most charts are one microstep whose only executable content is
+# guards and assignments, with nothing to run on exit or entry.  The fast path
+# takes such steps without building sessions.  It has no semantics of its own:
+# it reuses what the general algorithm computed and cached for the
+# configuration (conflict resolution, microstep plans), evaluates the same
+# expressions on the same activation, and gives up (returns None) whenever
+# anything else could happen -- an expression error, a non-boolean guard, an
+# enabled eventless transition, a cache the general path has not filled yet --
+# after which the general path runs from the same snapshot (everything is
+# pure, so nothing needs undoing).  tests/sim/test_fast_path.py compares both.
+
+
+class _FastEntry:
+    """One (configuration, event name): the candidate transitions of each atomic state.
+
+    ``chains[i]`` lists, in the order the general ``select`` tries them, the
+    transitions one active atomic state could take, up to and including the first
+    unguarded one (the ones after it can never be selected).
+    """
+
+    __slots__ = ("always", "chains", "guarded", "outcome", "selected", "stay")
+
+    def __init__(self, chains: tuple[tuple[_Tr, ...], ...]) -> None:
+        self.chains = chains
+        self.guarded = any(tr.guard is not None for chain in chains for tr in chain)
+        # some chain ends with an unguarded transition: something is always enabled
+        self.always = any(chain[-1].guard is None for chain in chains)
+        # without guards: the selection (before conflict resolution), and its outcome
+        self.selected: tuple[_Tr, ...] = ()
+        if not self.guarded:
+            self.selected = _first_of_each(chains)
+        self.outcome: _Outcome | None = None
+        self.stay: _Outcome | bool | None = None  # the outcome when nothing is enabled
+
+
+class _Outcome:
+    """The result of one selection in one configuration, for the fast path."""
+
+    __slots__ = (
+        "after",
+        "assigns",
+        "configuration",
+        "functions",
+        "microstep",
+        "new_functions",
+        "new_key",
+    )
+
+    def __init__(self) -> None:
+        self.new_key: frozenset[int] = frozenset()
+        self.configuration: tuple[str, ...] = ()
+        # (transition labels, exited ids, entered ids); None: no microstep
+        self.microstep: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] | None = None
+        self.assigns: tuple[tuple[str, Program], ...] = ()  # the transitions' content, in order
+        self.functions: dict[str, Callable[..., Any]] | None = None  # In() during the content
+        # the guarded eventless transitions of the new configuration (all must be false)
+        self.after: _FastEntry | None = None
+        self.new_functions: dict[str, Callable[..., Any]] | None = None
+
+
+def _first_of_each(chains: Iterable[tuple[_Tr, ...]]) -> tuple[_Tr, ...]:
+    selected: list[_Tr] = []
+    for chain in chains:
+        if chain[0] not in selected:
+            selected.append(chain[0])
+    return tuple(selected)
+
+
+def _fast_transition(
+    t: _Tables, tr: _Tr
+) -> tuple[Program | None, tuple[tuple[str, Program], ...]] | bool:
+    """(guard, assignments) of a transition the fast path can take, else False."""
+    if tr.has_history:
         return False
-    if any(tr.actions for tr in transitions):
+    try:
+        guard = tr.guard.program if tr.guard is not None else None
+        assigns = []
+        for action in tr.actions:
+            if type(action) is not Assign:
+                return False
+            location = action.location
+            if (
+                location in _SYSTEM_VARIABLES
+                or location not in t.declared
+                or not _IDENT.fullmatch(location)
+            ):
+                return False
+            assigns.append((location, action.expr.program))
+    except ModelError:  # it does not compile: the general path reports it
         return False
+    return guard, tuple(assigns)
+
+
+def _fast_entry(t: _Tables, key: frozenset[int], name: str | None) -> _FastEntry | bool:
+    found = t.fast.get((key, name))
+    if found is not None:
+        return found
+    entry = _build_fast_entry(t, key, name)
+    if len(t.fast) < 100_000:
+        t.fast[(key, name)] = entry
+    return entry
+
+
+def _build_fast_entry(t: _Tables, key: frozenset[int], name: str | None) -> _FastEntry | bool:
+    if name is not None and t.results and name.startswith("done.effect."):
+        return False  # assigns call results before selecting transitions
+    chains = []
+    for s in sorted(key):
+        if not t.is_atomic[s]:
+            continue
+        chain: list[_Tr] = []
+        for state in (s, *t.ancestors[s]):
+            chain.extend(t.matching(state, name))
+        for k, tr in enumerate(chain):
+            if tr.fast is None:
+                tr.fast = _fast_transition(t, tr)
+            if tr.fast is False:
+                return False
+            if tr.guard is None:
+                del chain[k + 1 :]
+                break
+        if chain:
+            chains.append(tuple(chain))
+    return _FastEntry(tuple(chains))
+
+
+def _fast_enabled(
+    chains: tuple[tuple[_Tr, ...], ...],
+    activation: Mapping[str, Any],
+    functions: Mapping[str, Callable[..., Any]] | None,
+) -> tuple[_Tr, ...] | None:
+    """The enabled transitions (before conflict resolution); None: a guard is not a bool.
+
+    Expression errors propagate (the caller falls back to the general path).
+    """
+    enabled: list[_Tr] = []
+    for chain in chains:
+        for tr in chain:
+            if tr.guard is not None:
+                value = tr.fast[0].evaluate(activation, functions)  # type: ignore[index,union-attr]
+                if value is not True:
+                    if value is False:
+                        continue
+                    return None
+            if tr not in enabled:
+                enabled.append(tr)
+            break
+    return tuple(enabled)
+
+
+def _fast_outcome(
+    t: _Tables, key: frozenset[int], entry: _FastEntry, enabled: tuple[_Tr, ...]
+) -> _Outcome | None:
+    """The outcome of an enabled set; None: the general path must take this step."""
+    if not enabled:
+        stay = entry.stay
+        if stay is None:
+            stay = entry.stay = _make_outcome(t, key, key, None, (), ())
+        return None if stay is False else stay  # type: ignore[return-value]
+    if len(enabled) > 1:
+        selected = t.conflict_cache.get((key, enabled))
+        if selected is None:
+            return None
+    else:
+        selected = enabled
+    plan = t.plan_cache.get((key, selected))
+    if plan is None:
+        return None
+    outcome = plan.fast
+    if outcome is None:
+        outcome = plan.fast = _plan_outcome(t, key, selected, plan)
+    return None if outcome is False else outcome  # type: ignore[return-value]
+
+
+def _plan_outcome(
+    t: _Tables, key: frozenset[int], selected: tuple[_Tr, ...], plan: _Plan
+) -> _Outcome | bool:
+    if plan.history_records or plan.history_content:
+        return False
+    late = t.chart.binding == "late"
     for s in plan.exit:
         if t.on_exit[s] or t.timer_transitions[s] or t.invokes[s]:
             return False
     for s in plan.entry:
         if t.on_entry[s] or t.timer_transitions[s] or t.invokes[s] or t.is_final[s]:
             return False
+        if late and t.state_data[s]:
+            return False
         if s in plan.default_entry:
             initial = t.initial[s]
             if initial is not None and initial.actions:
                 return False
-    return True
+    ids = t.ids
+    microstep = (
+        tuple(tr.label for tr in selected),
+        tuple(ids[s] for s in plan.exit),
+        tuple(ids[s] for s in plan.entry),
+    )
+    assigns = tuple(a for tr in selected for a in tr.fast[1])  # type: ignore[index]
+    return _make_outcome(t, plan.new_config, key - set(plan.exit), microstep, assigns, selected)
 
 
-def _fast_step(t: _Tables, snapshot: Snapshot, event: Event) -> StepResult | None:
-    """The common case without building sessions: a guard-free, action-free macrostep.
+def _make_outcome(
+    t: _Tables,
+    new_key: frozenset[int],
+    during: frozenset[int],
+    microstep: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] | None,
+    assigns: tuple[tuple[str, Program], ...],
+    selected: tuple[_Tr, ...],
+) -> _Outcome | bool:
+    after = _fast_entry(t, new_key, None)
+    if after is False or after.always:  # type: ignore[union-attr]
+        return False
+    assert isinstance(after, _FastEntry)
+    outcome = _Outcome()
+    outcome.new_key = new_key
+    outcome.configuration = t.configuration(new_key)
+    outcome.microstep = microstep
+    outcome.assigns = assigns
+    if assigns:
+        outcome.functions = t.functions(during)
+    if after.chains:
+        outcome.after = after
+        outcome.new_functions = t.functions(new_key)
+    return outcome
 
-    Uses only what the general algorithm cached for this configuration: the
-    selected transitions (cached only when no guard was involved), the microstep
-    plan, and that no eventless transition is enabled afterwards.  Returns None
-    whenever anything else could happen; the general path then runs.
-    """
-    key = snapshot.__dict__.get("_config")
+
+_object_new = object.__new__
+_object_setattr = object.__setattr__
+
+
+def _fast_step(t: _Tables, snapshot: Snapshot, event: Event, now: datetime) -> StepResult | None:
+    """The step without sessions, or None when the general path must take it."""
+    fields = snapshot.__dict__
+    key = fields.get("_config")
     if key is None:
         return None
-    name = event.name
-    selected = t.select_cache.get((key, name))
-    if selected is None:
+    entry = t.fast.get((key, event.name))
+    if entry is None:
+        entry = _fast_entry(t, key, event.name)
+    if entry is False:
         return None
-    if selected:
-        plan = t.plan_cache.get((key, selected))
-        if plan is None:
+    assert isinstance(entry, _FastEntry)
+    data = fields["datamodel"]
+    system = None
+    outcome = entry.outcome
+    if outcome is None:
+        if entry.guarded:
+            system = _system_variables(event, now, snapshot.instance, t.chart.name)
+            activation = dict(data)
+            activation.update(system)
+            try:
+                enabled = _fast_enabled(entry.chains, activation, t.functions(key))
+            except Exception:  # the general path reports it
+                return None
+            if enabled is None:
+                return None
+        else:
+            enabled = entry.selected
+        outcome = _fast_outcome(t, key, entry, enabled)
+        if outcome is None:
             return None
-        trace = plan.trace
-        if trace is None:
-            if _action_free(t, plan, selected):
-                ids = t.ids
-                trace = plan.trace = (
-                    tuple(tr.label for tr in selected),
-                    tuple(ids[s] for s in plan.exit),
-                    tuple(ids[s] for s in plan.entry),
-                )
-            else:
-                trace = plan.trace = False
-        if trace is False:
+        if not entry.guarded:
+            entry.outcome = outcome
+    assigns = outcome.assigns
+    after = outcome.after
+    if assigns or after is not None:
+        if system is None:
+            system = _system_variables(event, now, snapshot.instance, t.chart.name)
+        try:
+            if assigns:
+                data = dict(data)
+                functions = outcome.functions
+                for location, program in assigns:
+                    activation = dict(data)
+                    activation.update(system)
+                    data[location] = program.evaluate(activation, functions)
+            if after is not None:
+                activation = dict(data)
+                activation.update(system)
+                if _fast_enabled(after.chains, activation, outcome.new_functions) != ():
+                    return None
+        except Exception:  # the general path reports it
             return None
-        new_key = plan.new_config
-        if t.select_cache.get((new_key, None)) != ():
-            return None
-        configuration = t.config_ids.get(new_key)
-        if configuration is None:
-            return None
-        micro = _new(MicroStep)
-        micro.__dict__.update(
-            event=event,
-            transitions=trace[0],  # type: ignore[index]
-            exited=trace[1],  # type: ignore[index]
-            entered=trace[2],  # type: ignore[index]
-            session=None,
-        )
-        microsteps: tuple[MicroStep, ...] = (micro,)
-    else:
-        new_key = key
-        configuration = snapshot.configuration
-        microsteps = ()
     # frozen dataclasses are slow to build field by field: copy the old one's fields
-    fields = snapshot.__dict__.copy()
-    fields["configuration"] = configuration
-    fields["seq"] = snapshot.seq + 1
-    fields["_config"] = new_key
-    new = _new(Snapshot)
-    object.__setattr__(new, "__dict__", fields)
-    result = _new(StepResult)
-    result.__dict__.update(snapshot=new, effects=(), microsteps=microsteps)
+    # (its __dict__ holds the fields and "_config", nothing else)
+    new_fields = fields.copy()
+    new_fields["configuration"] = outcome.configuration
+    new_fields["seq"] = fields["seq"] + 1
+    new_fields["datamodel"] = data
+    new_fields["_config"] = outcome.new_key
+    new = _object_new(Snapshot)
+    _object_setattr(new, "__dict__", new_fields)
+    micro = outcome.microstep
+    microsteps: tuple[MicroStep, ...] = ()
+    if micro is not None:
+        done = _object_new(MicroStep)
+        _object_setattr(
+            done,
+            "__dict__",
+            {
+                "event": event,
+                "transitions": micro[0],
+                "exited": micro[1],
+                "entered": micro[2],
+                "session": None,
+            },
+        )
+        microsteps = (done,)
+    result = _object_new(StepResult)
+    _object_setattr(result, "__dict__", {"snapshot": new, "effects": (), "microsteps": microsteps})
     return result
-
-
-def _new(cls: type[_T]) -> _T:
-    return object.__new__(cls)
 
 
 def step(chart: Chart, snapshot: Snapshot, event: Event, now: datetime) -> StepResult:
     """One external event: the macrostep it causes, and everything it sets off."""
-    tables = _tables(chart)
+    tables = chart.__dict__.get(_TABLES_ATTR)
+    if tables is None:
+        tables = _tables(chart)
     if (
-        not snapshot.children
-        and not snapshot.done
-        and not tables.has_invokes
-        and event.sendid is None
+        event.sendid is None
         and event.invokeid is None
+        and not tables.has_invokes
+        and not snapshot.done
+        and not snapshot.children
         and snapshot.chart_hash == tables.hash
-        and not (tables.results and event.name.startswith("done.effect."))
     ):
-        fast = _fast_step(tables, snapshot, event)
+        fast = _fast_step(tables, snapshot, event, now)
         if fast is not None:
             return fast
+    return _general_step(chart, snapshot, event, now)
+
+
+def _general_step(chart: Chart, snapshot: Snapshot, event: Event, now: datetime) -> StepResult:
+    """:func:`step` through sessions: the whole algorithm, whatever the chart does."""
     world = _resume(chart, snapshot, now)
     top = world.top
     if top.done:
@@ -2152,7 +2427,7 @@ def _snapshot_from_json(chart: Chart, data: Mapping[str, Any]) -> Snapshot:
         )
     fanouts = data.get("fanouts")
     history = data["history"]
-    snapshot = _new(Snapshot)
+    snapshot = _object_new(Snapshot)
     fields = {
         "chart_hash": data["chart"],
         "instance": data["instance"],
