@@ -228,7 +228,7 @@ class Snapshot:
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON (``json.dumps``-able) with ``"format": 1``."""
-        return {"format": SNAPSHOT_FORMAT, **_snapshot_json(self)}
+        return _snapshot_json(self, {"format": SNAPSHOT_FORMAT})
 
     @classmethod
     def from_json(cls, chart: Chart, data: Mapping[str, Any]) -> Snapshot:
@@ -237,7 +237,7 @@ class Snapshot:
         Raises :class:`SnapshotError` on another format version, a chart whose
         content hash differs, or malformed data.
         """
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):
             raise SnapshotError("a snapshot must be a JSON object")
         version = data.get("format")
         if version != SNAPSHOT_FORMAT:
@@ -2325,26 +2325,34 @@ def _event_from_json(data: Mapping[str, Any]) -> Event:
     )
 
 
-def _snapshot_json(snap: Snapshot) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "chart": snap.chart_hash,
-        "instance": snap.instance,
-        "seq": snap.seq,
-        "done": snap.done,
-        "configuration": list(snap.configuration),
-        "datamodel": {k: _encode(v) for k, v in snap.datamodel.items()},
-        "history": {k: list(v) for k, v in snap.history.items()},
-        "timers": [
-            {
-                "id": t.id,
-                "due": t.due.isoformat(),
-                "event": _event_json(t.event),
-                **({"target": t.target} if t.target is not None else {}),
-                **({"session": t.session} if t.session is not None else {}),
-            }
-            for t in snap.timers
-        ],
-    }
+_PLAIN = frozenset({str, bool, int, type(None)})  # JSON as they are (exact types: not UInt)
+
+
+def _encode_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    plain = _PLAIN
+    return {k: v if type(v) in plain else _encode(v) for k, v in data.items()}
+
+
+def _timer_json(t: Timer) -> dict[str, Any]:
+    out = {"id": t.id, "due": t.due.isoformat(), "event": _event_json(t.event)}
+    if t.target is not None:
+        out["target"] = t.target
+    if t.session is not None:
+        out["session"] = t.session
+    return out
+
+
+def _snapshot_json(snap: Snapshot, out: dict[str, Any] | None = None) -> dict[str, Any]:
+    if out is None:
+        out = {}
+    out["chart"] = snap.chart_hash
+    out["instance"] = snap.instance
+    out["seq"] = snap.seq
+    out["done"] = snap.done
+    out["configuration"] = list(snap.configuration)
+    out["datamodel"] = _encode_data(snap.datamodel) if snap.datamodel else {}
+    out["history"] = {k: list(v) for k, v in snap.history.items()} if snap.history else {}
+    out["timers"] = [_timer_json(t) for t in snap.timers] if snap.timers else []
     if snap.children:
         out["children"] = [
             {
@@ -2380,10 +2388,11 @@ def _snapshot_json(snap: Snapshot) -> dict[str, Any]:
 
 def _snapshot_from_json(chart: Chart, data: Mapping[str, Any]) -> Snapshot:
     tables = _tables(chart)
-    if data["chart"] != tables.hash:
+    chart_hash = data["chart"]
+    if chart_hash != tables.hash:
         raise SnapshotError(
             f"snapshot of instance {data.get('instance')!r} was taken with another version of "
-            f"chart {chart.name!r}: content hash {str(data['chart'])[:12]}… does not match "
+            f"chart {chart.name!r}: content hash {str(chart_hash)[:12]}… does not match "
             f"{tables.hash[:12]}…",
         )
     configuration = tuple(data["configuration"])
@@ -2392,53 +2401,15 @@ def _snapshot_from_json(chart: Chart, data: Mapping[str, Any]) -> Snapshot:
         for state_id in configuration:
             if state_id not in tables.index:
                 raise SnapshotError(f"snapshot names unknown state {state_id!r}")
-    children = []
-    for c in data.get("children", ()):
-        state = tables.index[c["state"]]
-        invoke = tables.invokes[state][c["index"]]
-        if invoke.chart is None:
-            raise SnapshotError(f"invoke {c['invokeid']!r} has no child chart")
-        children.append(
-            ChildSession(
-                c["invokeid"],
-                c["state"],
-                c["index"],
-                c["item"],
-                _snapshot_from_json(invoke.chart, c["snapshot"]),
-                c.get("autoforward", False),
-            )
-        )
+    children: tuple[ChildSession, ...] = ()
+    if data.get("children"):
+        children = tuple(_child_from_json(tables, c) for c in data["children"])
     timers: tuple[Timer, ...] = ()
     if data["timers"]:
-        timers = tuple(
-            sorted(
-                (
-                    Timer(
-                        t["id"],
-                        datetime.fromisoformat(t["due"]),
-                        _event_from_json(t["event"]),
-                        t.get("target"),
-                        t.get("session"),
-                    )
-                    for t in data["timers"]
-                ),
-                key=_timer_key,
-            )
-        )
-    fanouts = data.get("fanouts")
-    history = data["history"]
-    snapshot = _object_new(Snapshot)
-    fields = {
-        "chart_hash": data["chart"],
-        "instance": data["instance"],
-        "configuration": configuration,
-        "datamodel": {k: _decode(v) for k, v in data["datamodel"].items()},
-        "history": {k: tuple(v) for k, v in history.items()} if history else {},
-        "timers": timers,
-        "seq": int(data["seq"]),
-        "done": bool(data["done"]),
-        "children": tuple(children),
-        "fanouts": tuple(
+        timers = tuple(sorted(map(_timer_from_json, data["timers"]), key=_timer_key))
+    fanouts: tuple[FanOut, ...] = ()
+    if data.get("fanouts"):
+        fanouts = tuple(
             FanOut(
                 f["invokeid"],
                 f["state"],
@@ -2447,15 +2418,62 @@ def _snapshot_from_json(chart: Chart, data: Mapping[str, Any]) -> Snapshot:
                 f["needed"],
                 tuple((int(i), _decode(v)) for i, v in f["outputs"]),
             )
-            for f in fanouts
+            for f in data["fanouts"]
         )
-        if fanouts
-        else (),
-        "initialized": tuple(data.get("initialized", ())),
+    history = data["history"]
+    datamodel = data["datamodel"]
+    donedata = data.get("donedata")
+    initialized = data.get("initialized")
+    fields = {
+        "chart_hash": chart_hash,
+        "instance": data["instance"],
+        "configuration": configuration,
+        "datamodel": _decode_data(datamodel) if datamodel else {},
+        "history": {k: tuple(v) for k, v in history.items()} if history else {},
+        "timers": timers,
+        "seq": int(data["seq"]),
+        "done": bool(data["done"]),
+        "children": children,
+        "fanouts": fanouts,
+        "initialized": tuple(initialized) if initialized else (),
         "parent": data.get("parent"),
-        "donedata": _decode(data.get("donedata")),
+        "donedata": None if donedata is None else _decode(donedata),
     }
     if key is not None:
         fields["_config"] = key
-    object.__setattr__(snapshot, "__dict__", fields)
+    snapshot = _object_new(Snapshot)
+    _object_setattr(snapshot, "__dict__", fields)
     return snapshot
+
+
+_DECODED = frozenset({str, bool, int, float, type(None)})  # JSON values as they are
+
+
+def _decode_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    plain = _DECODED
+    return {k: v if type(v) in plain else _decode(v) for k, v in data.items()}
+
+
+def _timer_from_json(t: Mapping[str, Any]) -> Timer:
+    return Timer(
+        t["id"],
+        datetime.fromisoformat(t["due"]),
+        _event_from_json(t["event"]),
+        t.get("target"),
+        t.get("session"),
+    )
+
+
+def _child_from_json(tables: _Tables, c: Mapping[str, Any]) -> ChildSession:
+    state = tables.index[c["state"]]
+    invoke = tables.invokes[state][c["index"]]
+    if invoke.chart is None:
+        raise SnapshotError(f"invoke {c['invokeid']!r} has no child chart")
+    return ChildSession(
+        c["invokeid"],
+        c["state"],
+        c["index"],
+        c["item"],
+        _snapshot_from_json(invoke.chart, c["snapshot"]),
+        c.get("autoforward", False),
+    )
