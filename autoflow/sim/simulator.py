@@ -426,49 +426,19 @@ def _apply(
     kind: str,
     line: int | None,
 ) -> None:
-    """Record a step, then deliver the results of its effects (breadth first)."""
-    queue: deque[tuple[_Instance, engine.StepResult, str | None, str, int | None]] = deque(
-        [(inst, result, event, kind, line)]
-    )
+    """Record a step, then deliver the results of its effects (breadth first).
+
+    Each result event is stepped when its turn comes, against the snapshot left
+    by the step before it, so results of one step reach every child session.
+    """
+    replies: deque[engine.Event] = deque()
     chained = 0
-    while queue:
-        inst, result, event, kind, line = queue.popleft()
-        inst.snapshot = result.snapshot
-        # A completed instance keeps the configuration it completed in (engine contract).
-        inst.configuration = tuple(result.snapshot.configuration)
-        transitions = tuple(
-            _transition_id(run.chart, label, micro.event)
-            for micro in result.microsteps
-            if micro.session is None
-            for label in micro.transitions
-        )
-        run.transitions_covered.update(transitions)
-        run.states_covered.update(inst.configuration)
-        for micro in result.microsteps:
-            if micro.session is None:
-                run.states_covered.update(micro.entered)
-        decisions = [_decide(run, inst, effect) for effect in result.effects]
-        effects = tuple(record for record, _ in decisions)
-        run.unchecked_effects.extend(effects)
-        run.steps.append(
-            StepRecord(
-                at=run.clock.time,
-                event=event,
-                kind=kind,
-                instance=inst.id,
-                line=line,
-                transitions=transitions,
-                configuration=_atomic(run.chart, inst),
-                effects=effects,
-                timers=tuple(
-                    TimerRecord(t.id, t.due, t.event.name) for t in result.snapshot.timers
-                ),
-                completed=result.snapshot.done,
-            )
-        )
-        for (record, stub), effect in zip(decisions, result.effects, strict=True):
-            if record.outcome not in ("succeed", "fail") or effect.result_event is None:
-                continue
+    current: engine.StepResult | None = result
+    while current is not None:
+        replies.extend(_record(run, inst, current, event=event, kind=kind, line=line))
+        current = None
+        while replies and current is None:
+            reply = replies.popleft()
             if inst.snapshot.done:
                 continue
             chained += 1
@@ -477,11 +447,60 @@ def _apply(
                     f"more than {MAX_CHAINED_STEPS} effect results in a row at "
                     f"{format_instant(run.clock.time)}: the workflow loops on its own effects"
                 )
-            data = stub.result if stub is not None else _default_data(run, record, effect)
-            prefix = "done" if record.outcome == "succeed" else "error"
-            name = f"{prefix}.effect.{effect.result_event}"
-            reply = engine.step(run.chart, inst.snapshot, engine.Event(name, data), run.clock.time)
-            queue.append((inst, reply, name, "result", line))
+            current = engine.step(run.chart, inst.snapshot, reply, run.clock.time)
+            event, kind = reply.name, "result"
+
+
+def _record(
+    run: _Run,
+    inst: _Instance,
+    result: engine.StepResult,
+    *,
+    event: str | None,
+    kind: str,
+    line: int | None,
+) -> list[engine.Event]:
+    """Record one step of ``inst``; the result events its effects' outcomes call for."""
+    inst.snapshot = result.snapshot
+    # A completed instance keeps the configuration it completed in (engine contract).
+    inst.configuration = tuple(result.snapshot.configuration)
+    transitions = tuple(
+        _transition_id(run.chart, label, micro.event)
+        for micro in result.microsteps
+        if micro.session is None
+        for label in micro.transitions
+    )
+    run.transitions_covered.update(transitions)
+    run.states_covered.update(inst.configuration)
+    for micro in result.microsteps:
+        if micro.session is None:
+            run.states_covered.update(micro.entered)
+    decisions = [_decide(run, inst, effect) for effect in result.effects]
+    effects = tuple(record for record, _ in decisions)
+    run.unchecked_effects.extend(effects)
+    run.steps.append(
+        StepRecord(
+            at=run.clock.time,
+            event=event,
+            kind=kind,
+            instance=inst.id,
+            line=line,
+            transitions=transitions,
+            configuration=_atomic(run.chart, inst),
+            effects=effects,
+            timers=tuple(TimerRecord(t.id, t.due, t.event.name) for t in result.snapshot.timers),
+            completed=result.snapshot.done,
+        )
+    )
+    replies: list[engine.Event] = []
+    for (record, stub), effect in zip(decisions, result.effects, strict=True):
+        if record.outcome not in ("succeed", "fail") or effect.result_event is None:
+            continue
+        data = stub.result if stub is not None else _default_data(run, record, effect)
+        prefix = "done" if record.outcome == "succeed" else "error"
+        name = f"{prefix}.effect.{effect.result_event}"
+        replies.append(engine.Event(name, data, sendid=effect.id))
+    return replies
 
 
 def _atomic(chart: Chart, inst: _Instance) -> tuple[str, ...]:
