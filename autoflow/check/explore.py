@@ -1,0 +1,722 @@
+"""Explore the reachable configurations of a statechart, driving the real engine.
+
+The successor function *is* :mod:`autoflow.sim.engine` (``start``, ``step``,
+``fire_due``), so ``check`` and ``simulate`` cannot disagree on what a
+workflow does.  Breadth-first search from the initial configuration(s) keeps
+the parent of every node, which gives each finding the shortest trace.
+
+The abstraction
+---------------
+Two snapshots are the same *abstract state* when they agree on
+
+* the active configuration (and history values, invoked children, fan-outs,
+  whether the instance is done);
+* the values of **finite-domain data** — ``bool``, ``enum`` and ``int`` with
+  ``minimum``/``maximum`` declared in ``data:`` — which are explored exactly;
+* the pending timers, as (event, time left until due);
+* the effects whose results the active states wait for.
+
+Other data (strings, maps, unbounded counters) is carried along on the first
+path that reached the abstract state but is not part of it.  Consequence:
+two paths that differ only in such data are merged, so a guard over untracked
+data is evaluated with the values of one path; declare a finite domain when a
+verdict depends on that data.
+
+Inputs offered in each abstract state:
+
+* every external event a transition of an active state takes (in a workflow
+  with triggers: the trigger events those transitions take; an event no
+  trigger delivers is never offered — ``unknown-event`` reports it);
+* for every effect the active states wait on: ``done.effect.<stem>`` (with
+  the simulator's realistic default result) and ``error.effect.<stem>``;
+* "time passes until the next timer is due" (events happen either right
+  after the previous one or when a timer fires).
+
+Each event comes with payloads from guard reasoning
+(:mod:`autoflow.check.guards`): one per transition on it that makes that
+transition's guard true (and earlier ones false), one making all false.  A
+guard the reasoner cannot decide is treated as possibly true: the explorer
+runs a copy of the chart where that guard also accepts an "assumed" flag in
+the payload, and marks trace steps that rely on it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from autoflow.check.diagnostics import TraceStep
+from autoflow.check.guards import GuardReasoner, Verdict, data_domains, event_paths, fill_payload
+from autoflow.errors import AutoflowError, SimulationError
+from autoflow.model.durations import format_duration
+from autoflow.model.ir import Chart, Expr, State, StateKind, Transition, walk_states
+from autoflow.sim import engine
+from autoflow.sim.clock import DEFAULT_EPOCH
+
+__all__ = ["Node", "StateSpace", "Step", "explore", "transition_id"]
+
+DEFAULT_MAX_STATES = 20_000
+ASSUME_PREFIX = "__autoflow_assume_"
+_INTERNAL_PREFIXES = ("done.state.", "done.invoke.", "error.", "done.effect.", "autoflow.timer.")
+_MAX_VECTOR_GUARDS = 8
+
+
+def transition_id(state: State, index: int) -> str:
+    """The id the simulator's coverage uses: ``<source state id>#<index>``."""
+    return f"{state.id}#{index}"
+
+
+@dataclass(frozen=True)
+class Step:
+    """How a node was reached from its parent: an event (or a timer) after ``elapsed``."""
+
+    kind: str  # "start" | "event" | "result" | "timer"
+    event: str | None
+    data: Any = None
+    elapsed: timedelta = timedelta(0)
+    sendid: str | None = None
+    assumed: tuple[str, ...] = ()  # transition ids whose undecided guard was assumed true
+
+
+@dataclass
+class Node:
+    index: int
+    snapshot: engine.Snapshot
+    now: datetime
+    pending: dict[tuple[str, str], engine.Effect]
+    parent: int | None
+    step: Step | None
+    depth: int
+
+
+@dataclass
+class StateSpace:
+    """The explored abstract state space of one chart."""
+
+    chart: Chart
+    nodes: list[Node] = field(default_factory=list)
+    successors: dict[int, list[tuple[int, Step]]] = field(default_factory=dict)
+    roots: list[int] = field(default_factory=list)
+    fired: dict[str, int] = field(default_factory=dict)  # transition id -> first node after it
+    entered: dict[str, int] = field(default_factory=dict)  # state id -> first node it is in
+    loops: list[tuple[int, Step, str]] = field(default_factory=list)  # eventless loops
+    assumed: set[str] = field(default_factory=set)  # transition ids with undecided guards
+    instance_key: dict[int, str] = field(default_factory=dict)  # root -> instance id
+    truncated: bool = False
+    partial: set[int] = field(default_factory=set)  # expanded, but successors dropped
+    expanded: set[int] = field(default_factory=set)
+    max_states: int = DEFAULT_MAX_STATES
+    seconds: float = 0.0
+    reasoner: GuardReasoner | None = None
+
+    def trace(self, index: int, extra: Step | None = None) -> tuple[TraceStep, ...]:
+        """The shortest trace to node ``index`` (and ``extra`` after it), as trace lines.
+
+        Pure time passing becomes a step with ``event`` None; the first event
+        of a workflow with start triggers starts the instance, later ones name
+        it (``instance``) so that ``autoflow simulate`` routes them there.
+        """
+        steps = self.steps_to(index, extra)
+        key = self.instance_key.get(self.root_of(index))
+        result: list[TraceStep] = []
+        for position, step in enumerate(steps):
+            if step.kind == "start" and step.event is None:
+                continue
+            data = _clean(step.data)
+            instance = key if (key is not None and position > 0) else None
+            result.append(TraceStep(format_offset(step.elapsed), step.event, data, instance))
+        return tuple(result)
+
+    def assumptions(self, index: int, extra: Step | None = None) -> tuple[str, ...]:
+        """Undecided guards the trace to ``index`` assumes (transition ids)."""
+        found: list[str] = []
+        for step in self.steps_to(index, extra):
+            for item in step.assumed:
+                if item not in found:
+                    found.append(item)
+        return tuple(found)
+
+    @property
+    def edges(self) -> int:
+        return sum(len(v) for v in self.successors.values())
+
+    def path(self, index: int) -> list[Node]:
+        """The nodes from a root to ``index`` (the shortest path)."""
+        result: list[Node] = []
+        cursor: int | None = index
+        while cursor is not None:
+            node = self.nodes[cursor]
+            result.append(node)
+            cursor = node.parent
+        return list(reversed(result))
+
+    def steps_to(self, index: int, extra: Step | None = None) -> list[Step]:
+        steps = [n.step for n in self.path(index) if n.step is not None]
+        return steps + ([extra] if extra is not None else [])
+
+    def root_of(self, index: int) -> int:
+        return self.path(index)[0].index
+
+    def active(self, index: int) -> tuple[str, ...]:
+        """Sorted active atomic and final states of a node."""
+        return engine.active_atomic(self.nodes[index].snapshot, self.chart)
+
+    def is_final(self, index: int) -> bool:
+        return self.nodes[index].snapshot.done
+
+
+def _freeze(value: Any) -> Hashable:
+    if isinstance(value, Mapping):
+        return tuple(sorted((str(k), _freeze(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(v) for v in value)
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value  # type: ignore[no-any-return]
+
+
+def _matches(descriptor: str, name: str) -> bool:
+    descriptor = descriptor.removesuffix(".*")
+    return descriptor == "*" or name == descriptor or name.startswith(descriptor + ".")
+
+
+class _Explorer:
+    def __init__(
+        self,
+        chart: Chart,
+        max_states: int,
+        progress: Callable[[int, int], None] | None,
+    ) -> None:
+        self.chart = chart
+        self.reasoner = GuardReasoner(chart)
+        self.tracked = sorted(data_domains(chart))
+        self.progress = progress
+        self.space = StateSpace(chart, max_states=max_states)
+        self.space.reasoner = self.reasoner
+        self.states = walk_states(chart.states)
+        self.ids_of_transition: dict[int, str] = {}
+        self.labels: dict[str, list[tuple[str, Transition]]] = {}
+        self.runtime = self._exploration_chart()
+        self.eventless_event_guards = [
+            t.guard
+            for s in self.states
+            for t in s.transitions
+            if not t.events
+            and t.timer is None
+            and t.guard is not None
+            and "event" in t.guard.free_variables
+            and not self._open(t.guard)
+        ]
+        self.seen: dict[Hashable, int] = {}
+        exprs = list(_expressions(chart))
+        self.event_paths = event_paths(exprs, _aliases(chart))
+        self.result_paths = {
+            stem: event_paths(exprs, {location: ()}, include_event=False)
+            for stem, location in _result_locations(chart).items()
+        }
+
+    # -- the chart the explorer runs ------------------------------------
+
+    def _exploration_chart(self) -> Chart:
+        """The chart, with undecidable event guards made overridable by a payload flag."""
+        for state in self.states:
+            for index, t in enumerate(state.transitions):
+                tid = transition_id(state, index)
+                self.ids_of_transition[id(t)] = tid
+                label = (
+                    f"{state.id} -> {' '.join(t.targets)}" if t.targets else f"{state.id} #{index}"
+                )
+                self.labels.setdefault(label, []).append((tid, t))
+        changed: dict[str, State] = {}
+        self.eventless_flags: list[str] = []
+        for state in self.states:
+            new_transitions = []
+            touched = False
+            for index, t in enumerate(state.transitions):
+                eventless = not t.events and t.timer is None
+                if t.guard is not None and (
+                    (t.events and self._undecidable(t.guard)) or (eventless and self._open(t.guard))
+                ):
+                    tid = transition_id(state, index)
+                    self.space.assumed.add(tid)
+                    flag = ASSUME_PREFIX + _flag(tid)
+                    if eventless:
+                        self.eventless_flags.append(flag)
+                    source = (
+                        f"(type(event) == map && has(event.{flag})) ? event.{flag} == true "
+                        f": ({t.guard.source})"
+                    )
+                    t = replace(t, guard=Expr(source, t.guard.span))
+                    touched = True
+                new_transitions.append(t)
+            if touched:
+                changed[state.id] = replace(state, transitions=tuple(new_transitions))
+        if not changed:
+            return self.chart
+
+        def rebuild(state: State) -> State:
+            base = changed.get(state.id, state)
+            if not state.children:
+                return base
+            return replace(base, children=tuple(rebuild(c) for c in state.children))
+
+        return replace(self.chart, states=tuple(rebuild(s) for s in self.chart.states))
+
+    def _open(self, guard: Expr) -> bool:
+        """Eventless guards whose outcome depends on untracked data, time or an
+        undecidable event condition: explored both ways."""
+        allowed = set(self.reasoner.domains) | {"event"}
+        return bool(guard.free_variables - allowed) or self._undecidable(guard)
+
+    def _undecidable(self, guard: Expr) -> bool:
+        """Event guards outside the fragment z3 reasons about."""
+        return not self.reasoner.translatable(guard)
+
+    # -- keys --------------------------------------------------------------
+
+    def key(self, snap: engine.Snapshot, now: datetime, pending: Mapping[Any, Any]) -> Hashable:
+        return (
+            snap.configuration,
+            snap.done,
+            tuple(_freeze(snap.datamodel.get(name)) for name in self.tracked),
+            tuple(
+                sorted(
+                    (t.event.name, t.target or "", t.session or "", (t.due - now).total_seconds())
+                    for t in snap.timers
+                )
+            ),
+            tuple(sorted(snap.history.items())),
+            tuple(
+                sorted(
+                    (c.invokeid, c.snapshot.configuration, c.snapshot.done) for c in snap.children
+                )
+            ),
+            tuple(sorted((f.invokeid, f.total, f.needed, len(f.outputs)) for f in snap.fanouts)),
+            tuple(sorted(pending)),
+        )
+
+    # -- search ----------------------------------------------------------------
+
+    def run(self) -> StateSpace:
+        began = time.perf_counter()
+        queue: deque[int] = deque()
+        for step, result in self.initial():
+            index, new = self.add(None, step, result, DEFAULT_EPOCH)
+            if new:
+                self.space.roots.append(index)
+                queue.append(index)
+                key = self.instance_key(step)
+                if key is not None:
+                    self.space.instance_key[index] = key
+        while queue:
+            index = queue.popleft()
+            node = self.space.nodes[index]
+            self.space.successors[index] = []
+            self.space.expanded.add(index)
+            if node.snapshot.done:
+                continue
+            for step, result, now in self.successors(node):
+                if len(self.space.nodes) >= self.space.max_states and (
+                    self.key(result.snapshot, now, self.pending_after(node, result))
+                    not in self.seen
+                ):
+                    self.space.truncated = True
+                    self.space.partial.add(index)
+                    continue
+                target, new = self.add(index, step, result, now)
+                self.space.successors[index].append((target, step))
+                if new:
+                    queue.append(target)
+            if self.progress is not None and len(self.space.nodes) % 1000 == 0:
+                self.progress(len(self.space.nodes), self.space.edges)
+        if self.space.truncated:
+            # nodes left in the queue were never expanded
+            for index in queue:
+                self.space.successors.setdefault(index, [])
+        self.space.seconds = time.perf_counter() - began
+        return self.space
+
+    def pending_after(
+        self, node: Node | None, result: engine.StepResult
+    ) -> dict[tuple[str, str], engine.Effect]:
+        pending = dict(node.pending) if node is not None else {}
+        for effect in result.effects:
+            if effect.result_event is None:
+                continue
+            session = effect.id.rsplit(":", 2)[0]
+            pending[(effect.result_event, session)] = effect
+        snap = result.snapshot
+        if snap.done:
+            return {}
+        children = {c.invokeid for c in snap.children}
+        waiting = self.result_events(snap)
+        kept = {}
+        for (stem, session), effect in pending.items():
+            if session != snap.instance:
+                if any(f"/{c}" in session for c in children):
+                    kept[(stem, session)] = effect
+            elif f"done.effect.{stem}" in waiting or f"error.effect.{stem}" in waiting:
+                kept[(stem, session)] = effect
+        return kept
+
+    def result_events(self, snap: engine.Snapshot) -> set[str]:
+        names: set[str] = set()
+        index = self.chart.index.states
+        for state_id in snap.configuration:
+            state = index.get(state_id)
+            if state is None:
+                continue
+            for t in state.transitions:
+                for d in t.events:
+                    if d.startswith(("done.effect.", "error.effect.")):
+                        names.add(d.removesuffix(".*"))
+        return names
+
+    def add(
+        self, parent: int | None, step: Step, result: engine.StepResult, now: datetime
+    ) -> tuple[int, bool]:
+        parent_node = self.space.nodes[parent] if parent is not None else None
+        pending = self.pending_after(parent_node, result)
+        key = self.key(result.snapshot, now, pending)
+        known = self.seen.get(key)
+        if known is not None:
+            self.note_fired(result, step, known)
+            return known, False
+        index = len(self.space.nodes)
+        self.seen[key] = index
+        depth = 0 if parent_node is None else parent_node.depth + 1
+        self.space.nodes.append(Node(index, result.snapshot, now, pending, parent, step, depth))
+        self.note_fired(result, step, index)
+        for state in result.snapshot.configuration:
+            self.space.entered.setdefault(state, index)
+        return index, True
+
+    def note_fired(self, result: engine.StepResult, step: Step, index: int) -> None:
+        for micro in result.microsteps:
+            if micro.session is not None:
+                continue
+            for state in micro.entered:
+                self.space.entered.setdefault(state, index)
+            for label in micro.transitions:
+                for tid in self.resolve(label, micro.event):
+                    self.space.fired.setdefault(tid, index)
+
+    def resolve(self, label: str, event: engine.Event | None) -> list[str]:
+        """Transition ids a microstep label can stand for (several when ambiguous)."""
+        candidates = self.labels.get(label, [])
+        name = None if event is None else event.name
+        result = []
+        for tid, t in candidates:
+            if t.timer is not None:
+                if name is not None and name.startswith(engine.TIMER_PREFIX):
+                    if name.endswith("." + tid.rsplit("#", 1)[1]):
+                        result.append(tid)
+                continue
+            if name is None or not t.events:
+                if (name is None) == (not t.events) or not t.events:
+                    result.append(tid)
+                continue
+            if any(_matches(d, name) for d in t.events):
+                result.append(tid)
+        return result or [tid for tid, _ in candidates]
+
+    # -- inputs -------------------------------------------------------------
+
+    def initial(self) -> Iterator[tuple[Step, engine.StepResult]]:
+        starters = [t for t in self.chart.triggers if t.start]
+        if not starters:
+            yield Step("start", None), self.start(None)
+            return
+        for trigger in starters:
+            for name in trigger.events:
+                if "*" in name:
+                    continue
+                filters = [trigger.filter] if trigger.filter is not None else []
+                present = [trigger.key] if trigger.key is not None else []
+                for payload, assumed in self.payloads(
+                    [], filters, None, present, self.eventless_event_guards
+                ):
+                    try:
+                        result = self.start(engine.Event(name, payload))
+                    except (SimulationError, AutoflowError):
+                        continue
+                    yield Step("start", name, payload, assumed=assumed), result
+
+    def instance_key(self, step: Step) -> str | None:
+        """The instance id the simulator gives an instance started by ``step``."""
+        if step.event is None:
+            return None
+        from autoflow.sim.simulator import to_jsonable
+
+        activation = {
+            "event": _clean(step.data),
+            "_event": {"name": step.event},
+            "now": DEFAULT_EPOCH,
+        }
+        for trigger in self.chart.triggers:
+            if not trigger.start or not any(_matches(d, step.event) for d in trigger.events):
+                continue
+            if trigger.key is None:
+                return "instance"
+            try:
+                value = trigger.key.program.evaluate(activation)
+            except AutoflowError:
+                return "instance"
+            return value if isinstance(value, str) else str(to_jsonable(value))
+        return "instance"
+
+    def start(self, event: engine.Event | None) -> engine.StepResult:
+        return engine.start(self.runtime, DEFAULT_EPOCH, event=event)
+
+    def offered(self, snap: engine.Snapshot) -> list[tuple[str, list[Expr]]]:
+        """External event names the active states take, with the trigger filters for each."""
+        found: dict[str, list[Expr]] = {}
+        index = self.chart.index.states
+        for state_id in snap.configuration:
+            state = index.get(state_id)
+            if state is None:
+                continue
+            for t in state.transitions:
+                for d in t.events:
+                    if d == "*" or d.startswith(_INTERNAL_PREFIXES) or d in ("error", "done"):
+                        continue
+                    for name, filters in self.deliverable(d):
+                        found.setdefault(name, []).extend(filters)
+        return sorted(found.items())
+
+    def deliverable(self, descriptor: str) -> list[tuple[str, list[Expr]]]:
+        descriptor = descriptor.removesuffix(".*")
+        if not self.chart.triggers:
+            return [(descriptor, [])]
+        result = []
+        for trigger in self.chart.triggers:
+            for name in trigger.events:
+                name = name.removesuffix(".*")
+                filters = [trigger.filter] if trigger.filter is not None else []
+                if _matches(descriptor, name) and "*" not in name:
+                    result.append((name, filters))
+                elif _matches(name, descriptor):
+                    result.append((descriptor, filters))
+        return result
+
+    def guards_for(self, snap: engine.Snapshot, name: str) -> list[tuple[str, Expr]]:
+        """Guarded transitions of the active states on ``name``, in document order."""
+        found = []
+        index = self.chart.index.states
+        order = self.chart.index.order
+        for state_id in sorted(snap.configuration, key=lambda s: order.get(s, 0)):
+            state = index.get(state_id)
+            if state is None:
+                continue
+            for k, t in enumerate(state.transitions):
+                if t.guard is not None and any(_matches(d, name) for d in t.events):
+                    found.append((transition_id(state, k), t.guard))
+        return found
+
+    def payloads(
+        self,
+        guarded: list[tuple[str, Expr]],
+        filters: list[Expr],
+        data: Mapping[str, Any] | None,
+        present: list[Expr],
+        extra: list[Expr],
+        base: Any = None,
+    ) -> Iterator[tuple[Any, tuple[str, ...]]]:
+        """Payloads that make each guard win in turn, and one that makes all false."""
+        seen: set[Hashable] = set()
+        guards = [g for _, g in guarded][:_MAX_VECTOR_GUARDS]
+        ids = [tid for tid, _ in guarded][:_MAX_VECTOR_GUARDS]
+        extras = extra[:_MAX_VECTOR_GUARDS]
+        vectors: list[tuple[list[Expr], list[Expr], tuple[str, ...]]] = []
+        for i, guard in enumerate(guards):
+            vectors.append(([guard], guards[:i], (ids[i],)))
+        vectors.append(([], guards, ()))
+        for true, false, winner in vectors:
+            options = [([], [])] + [([g], []) for g in extras] + [([], [g]) for g in extras]
+            for more_true, more_false in options:
+                solution = self.reasoner.solve(
+                    [*filters, *true, *more_true],
+                    [*false, *more_false],
+                    data=data,
+                    present=present,
+                )
+                assumed: tuple[str, ...] = ()
+                if solution.verdict is Verdict.UNSAT:
+                    continue
+                payload = _merge(base, solution.payload)
+                if base is None:
+                    payload = fill_payload(payload, self.event_paths, solution.decided)
+                if solution.verdict is Verdict.UNKNOWN:
+                    if not winner or winner[0] not in self.space.assumed:
+                        if more_true or more_false:
+                            continue
+                        payload = _merge(base, None)
+                    else:
+                        assumed = winner
+                        flag = {ASSUME_PREFIX + _flag(winner[0]): True}
+                        payload = _merge(payload if isinstance(payload, dict) else {}, flag)
+                for variant, more in self.flag_variants(payload):
+                    frozen = _freeze(variant)
+                    if frozen in seen:
+                        continue
+                    seen.add(frozen)
+                    yield variant, assumed + more
+
+    def flag_variants(self, payload: Any) -> Iterator[tuple[Any, tuple[str, ...]]]:
+        """``payload``, and copies forcing each open eventless guard true or false."""
+        yield payload, ()
+        if payload is not None and not isinstance(payload, dict):
+            return
+        for flag in self.eventless_flags[:_MAX_VECTOR_GUARDS]:
+            for value in (True, False):
+                yield {**(payload or {}), flag: value}, (f"{flag}={value}",)
+
+    def successors(self, node: Node) -> Iterator[tuple[Step, engine.StepResult, datetime]]:
+        snap = node.snapshot
+        data = snap.datamodel
+        for name, filters in self.offered(snap):
+            guarded = self.guards_for(snap, name)
+            for payload, assumed in self.payloads(
+                guarded, filters, data, [], self.eventless_event_guards
+            ):
+                step = Step("event", name, payload, assumed=assumed)
+                result = self.run_step(node, step, engine.Event(name, payload), node.now)
+                if result is not None:
+                    yield step, result, node.now
+        serial = node.index
+        for (stem, _session), effect in sorted(node.pending.items()):
+            from autoflow.sim.simulator import default_result, to_jsonable
+
+            for outcome in ("done", "error"):
+                name = f"{outcome}.effect.{stem}"
+                if outcome == "done":
+                    base = to_jsonable(default_result(effect.effect, effect.args, node.now, serial))
+                else:
+                    base = {"status": 500, "message": f"simulated failure of {effect.effect}"}
+                if outcome == "done" and stem in self.result_paths:
+                    base = fill_payload(base, self.result_paths[stem], frozenset())
+                guarded = self.guards_for(snap, name)
+                for payload, assumed in self.payloads(guarded, [], data, [], [], base):
+                    step = Step("result", name, payload, sendid=effect.id, assumed=assumed)
+                    event = engine.Event(name, payload, sendid=effect.id)
+                    result = self.run_step(node, step, event, node.now)
+                    if result is not None:
+                        yield step, result, node.now
+        due = engine.next_due(snap)
+        if due is not None:
+            when = max(due, node.now)
+            step = Step("timer", None, elapsed=when - node.now)
+            try:
+                result = engine.fire_due(self.runtime, snap, when)
+            except SimulationError as exc:
+                self.space.loops.append((node.index, step, str(exc)))
+            else:
+                yield step, result, when
+
+    def run_step(
+        self, node: Node, step: Step, event: engine.Event, now: datetime
+    ) -> engine.StepResult | None:
+        try:
+            return engine.step(self.runtime, node.snapshot, event, now)
+        except SimulationError as exc:
+            self.space.loops.append((node.index, step, str(exc)))
+            return None
+
+
+def _expressions(value: Any) -> Iterator[Expr]:
+    """Every CEL expression inside an IR value (charts, states, actions, invokes)."""
+    if isinstance(value, Expr):
+        yield value
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from _expressions(item)
+    elif hasattr(value, "__dataclass_fields__"):
+        for name in value.__dataclass_fields__:
+            if name != "span":
+                yield from _expressions(getattr(value, name))
+
+
+def _aliases(chart: Chart) -> dict[str, tuple[str, ...]]:
+    """Data assigned a part of the event: ``milestone: ${{ event.object_attributes }}``."""
+    from autoflow.model.cel import ast
+    from autoflow.model.ir import Assign, walk_actions
+
+    found: dict[str, tuple[str, ...]] = {}
+    for state in walk_states(chart.states):
+        blocks = [*state.on_entry, *state.on_exit, *(t.actions for t in state.transitions)]
+        for block in blocks:
+            for action in walk_actions(block):
+                if not isinstance(action, Assign) or "." in action.location:
+                    continue
+                try:
+                    node = action.expr.program.ast
+                except AutoflowError:
+                    continue
+                chain: list[str] = []
+                while isinstance(node, ast.Select):
+                    chain.append(node.field)
+                    node = node.operand
+                if isinstance(node, ast.Ident) and node.name == "event":
+                    found[action.location] = tuple(reversed(chain))
+    return found
+
+
+def _result_locations(chart: Chart) -> dict[str, str]:
+    """Effect stem -> the data name its result is assigned to (``result:``)."""
+    from autoflow.model.ir import Call, walk_actions
+
+    found: dict[str, str] = {}
+    for state in walk_states(chart.states):
+        blocks = [*state.on_entry, *state.on_exit, *(t.actions for t in state.transitions)]
+        for block in blocks:
+            for action in walk_actions(block):
+                if isinstance(action, Call) and action.result is not None:
+                    found[action.id or action.effect] = action.result.split(".")[0]
+    return found
+
+
+def _clean(data: Any) -> Any:
+    """Payload without the explorer's assumption flags."""
+    if isinstance(data, dict):
+        return {k: v for k, v in data.items() if not str(k).startswith(ASSUME_PREFIX)}
+    return data
+
+
+def _flag(tid: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in tid)
+
+
+def _merge(base: Any, extra: Any) -> Any:
+    """``extra`` deep-merged over ``base`` (maps only; otherwise ``extra`` wins when given)."""
+    if extra is None:
+        return base
+    if isinstance(base, dict) and isinstance(extra, dict):
+        merged = dict(base)
+        for k, v in extra.items():
+            merged[k] = _merge(merged.get(k), v)
+        return merged
+    return extra
+
+
+def explore(
+    chart: Chart,
+    *,
+    max_states: int = DEFAULT_MAX_STATES,
+    progress: Callable[[int, int], None] | None = None,
+) -> StateSpace:
+    """Explore ``chart``'s reachable abstract states (at most ``max_states``)."""
+    return _Explorer(chart, max_states, progress).run()
+
+
+def format_offset(elapsed: timedelta) -> str:
+    return "+" + format_duration(elapsed.total_seconds())
+
+
+def is_waiting_state(state: State) -> bool:
+    return state.kind in (StateKind.ATOMIC, StateKind.COMPOUND, StateKind.PARALLEL)

@@ -1,0 +1,98 @@
+"""``eventless-cycle``: eventless transitions that can loop forever inside one macrostep.
+
+Found two ways: the engine gives up on a macrostep during exploration (a real,
+reachable loop, with its trace), and structurally — a cycle of eventless
+transitions without guards, reported even where exploration did not reach it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from autoflow.check.diagnostics import Diagnostic, Severity
+from autoflow.check.explore import StateSpace
+from autoflow.check.rules.common import finding, states
+from autoflow.model.ir import Chart, State, StateKind, Transition
+
+ID = "eventless-cycle"
+SEVERITY = Severity.ERROR
+DESCRIPTION = "Eventless transitions that can loop forever inside one macrostep."
+
+
+def _entered(chart: Chart, target: str) -> list[str]:
+    """``target`` and the states its default entry goes through."""
+    result = [target]
+    state = chart.index.states.get(target)
+    while state is not None and state.kind is StateKind.COMPOUND and state.initial is not None:
+        if not state.initial.targets:
+            break
+        target = state.initial.targets[0]
+        result.append(target)
+        state = chart.index.states.get(target)
+    return result
+
+
+def _static_cycles(chart: Chart) -> list[tuple[list[str], Transition, State]]:
+    graph: dict[str, list[tuple[str, Transition, State]]] = {}
+    for state in states(chart):
+        for t in state.transitions:
+            if t.events or t.timer is not None or t.guard is not None or not t.targets:
+                continue
+            for target in t.targets:
+                for entered in _entered(chart, target):
+                    graph.setdefault(state.id, []).append((entered, t, state))
+                    # a compound source is left from any descendant
+    cycles: list[tuple[list[str], Transition, State]] = []
+    seen: set[frozenset[str]] = set()
+    for start in graph:
+        stack: list[tuple[str, list[str]]] = [(start, [start])]
+        while stack:
+            node, path = stack.pop()
+            for target, t, source in graph.get(node, []):
+                if target == start:
+                    key = frozenset(path)
+                    if key not in seen:
+                        seen.add(key)
+                        cycles.append((path, t, source))
+                elif target not in path and len(path) < 50:
+                    stack.append((target, [*path, target]))
+    return cycles
+
+
+def check(model: Chart, space: StateSpace) -> Iterator[Diagnostic]:
+    reported: set[str] = set()
+    for index, step, message in space.loops:
+        if any("=" in a for a in step.assumed):
+            continue  # forced by an assumed eventless guard outcome: not evidence
+        active = space.active(index)
+        key = ",".join(active) + "|" + (step.event or "")
+        if key in reported:
+            continue
+        reported.add(key)
+        state = model.index.states.get(active[0]) if active else None
+        what = "the next timer" if step.event is None else f"event {step.event}"
+        yield finding(
+            ID,
+            SEVERITY,
+            f"eventless transitions loop forever after {what} in {', '.join(active)} ({message})",
+            space,
+            index,
+            span_of=state,
+            states_involved=active,
+            extra=step,
+        )
+    for path, transition, source in _static_cycles(model):
+        if any(s in r for r in reported for s in path):
+            continue
+        reported.add(",".join(path))
+        yield finding(
+            ID,
+            SEVERITY,
+            "eventless transitions without guards form a cycle: "
+            + " -> ".join([*path, path[0]])
+            + "; entering it loops forever",
+            space,
+            space.entered.get(path[0]),
+            span_of=transition,
+            states_involved=tuple(path),
+        )
