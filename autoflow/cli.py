@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from autoflow import __version__
+from autoflow.commands.check import check
 from autoflow.commands.render import render
 from autoflow.commands.simulate import simulate
 from autoflow.commands.validate import validate
@@ -47,6 +48,7 @@ def main_options(
 app.command()(validate)
 app.command()(simulate)
 app.command()(render)
+app.command()(check)
 
 
 def main() -> None:
