@@ -121,6 +121,10 @@ _INVOKE_TYPES = frozenset({"http://www.w3.org/TR/scxml/", "scxml", SCXML_PROCESS
 TIMER_PREFIX = "autoflow.timer."
 _SYSTEM_VARIABLES = frozenset({"_event", "_sessionid", "_name", "_ioprocessors", "_x"})
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# frozen dataclasses are slow to build field by field (one object.__setattr__ each):
+# the engine builds its own values by giving them a complete __dict__ at once
+_object_new = object.__new__
+_object_setattr = object.__setattr__
 
 
 class SnapshotError(SimulationError):
@@ -509,13 +513,18 @@ class _Tables:
 
     def configuration(self, key: frozenset[int]) -> tuple[str, ...]:
         """The snapshot's ``configuration`` (sorted document order) of a set of states."""
+        return self.canonical(key)[1]
+
+    def canonical(self, key: frozenset[int]) -> tuple[frozenset[int], tuple[str, ...]]:
+        """One shared set of states and its ``configuration`` (snapshots share both)."""
         configuration = self.config_ids.get(key)
         if configuration is None:
             configuration = tuple(self.ids[s] for s in sorted(key))
             if len(self.config_ids) < 100_000:
                 self.config_ids[key] = configuration
                 self.config_cache[configuration] = key
-        return configuration
+            return key, configuration
+        return self.config_cache.get(configuration, key), configuration
 
     def functions(self, key: frozenset[int]) -> dict[str, Callable[..., Any]]:
         """``In()`` for a configuration that does not change while it is used."""
@@ -1463,30 +1472,32 @@ class _Session:
         if not self.changed and not any(c.session.changed for c in self.children.values()):
             return self.snap
         t = self.t
-        key = frozenset(self.config)
-        configuration = t.configuration(key)
+        key, configuration = t.canonical(frozenset(self.config))
         if self.history_dirty:
             history = {
                 t.ids[h]: tuple(t.ids[s] for s in v) for h, v in sorted(self.history.items())
             }
         else:
             history = self.snap.history
-        snap = Snapshot(
-            self.snap.chart_hash if self.snap.chart_hash else t.hash,
-            self.id,
-            configuration,
-            self.data,
-            history,
-            self.world.timers_of(self) if self.world.top is self else (),
-            self.seq,
-            self.done,
-            tuple(c.freeze() for c in self.children.values()),
-            tuple(self.fanouts.values()),
-            tuple(sorted(self.initialized)),
-            self.parent,
-            self.donedata,
-        )
-        snap.__dict__["_config"] = key
+        # the fields of Snapshot in order, and the configuration as state numbers
+        fields = {
+            "chart_hash": self.snap.chart_hash if self.snap.chart_hash else t.hash,
+            "instance": self.id,
+            "configuration": configuration,
+            "datamodel": self.data,
+            "history": history,
+            "timers": self.world.timers_of(self) if self.world.top is self else (),
+            "seq": self.seq,
+            "done": self.done,
+            "children": tuple(c.freeze() for c in self.children.values()) if self.children else (),
+            "fanouts": tuple(self.fanouts.values()) if self.fanouts else (),
+            "initialized": tuple(sorted(self.initialized)) if self.initialized else (),
+            "parent": self.parent,
+            "donedata": self.donedata,
+            "_config": key,
+        }
+        snap = _object_new(Snapshot)
+        _object_setattr(snap, "__dict__", fields)
         return snap
 
 
@@ -1843,7 +1854,14 @@ def start(
 
 
 def _result(world: _World) -> StepResult:
-    return StepResult(world.top.freeze(), tuple(world.effects), tuple(world.microsteps))
+    result = StepResult(world.top.freeze(), tuple(world.effects), tuple(world.microsteps))
+    # break the reference cycles between the world and its sessions, so that they
+    # are freed at once rather than by the garbage collector
+    for session in world.sessions.values():
+        session._functions = None
+    world.sessions.clear()
+    world.top = None  # type: ignore[assignment]
+    return result
 
 
 def _resume(chart: Chart, snapshot: Snapshot, now: datetime) -> _World:
@@ -2089,10 +2107,6 @@ def _make_outcome(
         outcome.after = after
         outcome.new_functions = t.functions(new_key)
     return outcome
-
-
-_object_new = object.__new__
-_object_setattr = object.__setattr__
 
 
 def _fast_step(t: _Tables, snapshot: Snapshot, event: Event, now: datetime) -> StepResult | None:
@@ -2401,6 +2415,7 @@ def _snapshot_from_json(chart: Chart, data: Mapping[str, Any]) -> Snapshot:
         for state_id in configuration:
             if state_id not in tables.index:
                 raise SnapshotError(f"snapshot names unknown state {state_id!r}")
+        key = tables.canonical(frozenset(tables.index[s] for s in configuration))[0]
     children: tuple[ChildSession, ...] = ()
     if data.get("children"):
         children = tuple(_child_from_json(tables, c) for c in data["children"])
@@ -2438,9 +2453,8 @@ def _snapshot_from_json(chart: Chart, data: Mapping[str, Any]) -> Snapshot:
         "initialized": tuple(initialized) if initialized else (),
         "parent": data.get("parent"),
         "donedata": None if donedata is None else _decode(donedata),
+        "_config": key,
     }
-    if key is not None:
-        fields["_config"] = key
     snapshot = _object_new(Snapshot)
     _object_setattr(snapshot, "__dict__", fields)
     return snapshot
