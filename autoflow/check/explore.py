@@ -414,9 +414,12 @@ class _Explorer:
         result = []
         for tid, t in candidates:
             if t.timer is not None:
-                if name is not None and name.startswith(engine.TIMER_PREFIX):
-                    if name.endswith("." + tid.rsplit("#", 1)[1]):
-                        result.append(tid)
+                if (
+                    name is not None
+                    and name.startswith(engine.TIMER_PREFIX)
+                    and name.endswith("." + tid.rsplit("#", 1)[1])
+                ):
+                    result.append(tid)
                 continue
             if name is None or not t.events:
                 if (name is None) == (not t.events) or not t.events:
@@ -538,7 +541,9 @@ class _Explorer:
             vectors.append(([guard], guards[:i], (ids[i],)))
         vectors.append(([], guards, ()))
         for true, false, winner in vectors:
-            options = [([], [])] + [([g], []) for g in extras] + [([], [g]) for g in extras]
+            options: list[tuple[list[Expr], list[Expr]]] = (
+                [([], [])] + [([g], []) for g in extras] + [([], [g]) for g in extras]
+            )
             for more_true, more_false in options:
                 solution = self.reasoner.solve(
                     [*filters, *true, *more_true],

@@ -31,7 +31,7 @@ import copy
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import z3
 
@@ -120,7 +120,7 @@ class _Const:
     value: Any
 
 
-_Term = z3.ExprRef | _Path | _Const
+_Term: TypeAlias = Any  # a z3 expression, a _Path or a _Const
 
 
 class _Translation:
@@ -151,7 +151,11 @@ class _Translation:
         variable = z3.Const(name, sort)
         self.vars[name] = (path, variable)
         root = path.parts[0]
-        domain = self.reasoner.domains.get(root) if len(path.parts) == 1 else None
+        domain = (
+            self.reasoner.domains.get(root)
+            if len(path.parts) == 1 and isinstance(root, str)
+            else None
+        )
         if domain is not None and isinstance(root, str):
             options = [_literal(v, sort) for v in domain.values]
             options = [o for o in options if o is not None]
@@ -223,11 +227,10 @@ class _Translation:
             case ast.Comprehension(macro="exists" | "all" as macro, range=rng, variable=v):
                 assert node.predicate is not None
                 return self.quantifier(macro, self.term(rng, scope), v, node.predicate, scope)
-            case (
-                ast.Call(function="size", args=(arg,), target=None)
-                | ast.Call(function="size", args=(), target=arg)
-            ):
+            case ast.Call(function="size", args=(arg,), target=None):
                 return self.size(self.term(arg, scope))
+            case ast.Call(function="size", args=(), target=target) if target is not None:
+                return self.size(self.term(target, scope))
             case ast.Call(
                 function="startsWith" | "endsWith" | "contains" as fn, args=(arg,), target=target
             ) if target is not None:
@@ -571,7 +574,7 @@ class GuardReasoner:
                 reads_event = True
                 if len(path.parts) > 1:
                     payload = _place(payload, path.parts[1:], value)
-        for name, (path, variable) in sorted(translation.sizes.items()):
+        for name, (_, variable) in sorted(translation.sizes.items()):
             values[f"size({name})"] = _python(model.eval(variable, model_completion=True))
         for (_, key), (path, _, variable) in sorted(
             translation.contains.items(), key=lambda item: (item[0][0], repr(item[0][1]))
@@ -688,7 +691,7 @@ def event_paths(
     for expr in exprs:
         try:
             tree = expr.program.ast
-        except Exception:  # noqa: BLE001 - a broken expression is validate's business
+        except Exception:
             continue
         collect_event_paths(tree, found, None, aliases, include_event)
     unique: dict[tuple[str | int, ...], Any] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from autoflow.check.diagnostics import Diagnostic, Severity
-from autoflow.check.explore import Step, StateSpace, transition_id
+from autoflow.check.explore import StateSpace, Step, transition_id
 from autoflow.model.ir import Chart, State, StateKind, Transition, walk_states
 
 #: Event names the engine produces itself: never external inputs.

@@ -11,7 +11,10 @@ from autoflow.model.ir import Chart
 
 ID = "deadlock"
 SEVERITY = Severity.ERROR
-DESCRIPTION = "A reachable configuration that is not final and that no event, timer or eventless transition can leave."
+DESCRIPTION = (
+    "A reachable configuration that is not final and that no event, timer or eventless "
+    "transition can leave."
+)
 
 
 def stuck_nodes(space: StateSpace) -> list[int]:

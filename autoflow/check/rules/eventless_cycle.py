@@ -81,7 +81,7 @@ def check(model: Chart, space: StateSpace) -> Iterator[Diagnostic]:
             states_involved=active,
             extra=step,
         )
-    for path, transition, source in _static_cycles(model):
+    for path, transition, _ in _static_cycles(model):
         if any(s in r for r in reported for s in path):
             continue
         reported.add(",".join(path))

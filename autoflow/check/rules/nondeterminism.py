@@ -31,7 +31,8 @@ def check(model: Chart, space: StateSpace) -> Iterator[Diagnostic]:
         ]
         for position, (i, first) in enumerate(candidates):
             for j, second in candidates[position + 1 :]:
-                assert first.guard is not None and second.guard is not None
+                assert first.guard is not None
+                assert second.guard is not None
                 both_eventless = not first.events and not second.events
                 if not both_eventless and not overlap(first.events, second.events):
                     continue

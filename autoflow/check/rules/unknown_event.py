@@ -34,10 +34,9 @@ def produced(chart: Chart) -> tuple[set[str], set[str]]:
                     visit(invoke.chart)
             for block in blocks:
                 for action in walk_actions(block):
-                    if isinstance(action, Raise):
-                        events.add(action.event)
-                    elif isinstance(action, Send) and action.event is not None:
-                        events.add(action.event)
+                    name = _event_name(action)
+                    if name is not None:
+                        events.add(name)
                     elif isinstance(action, Send):
                         events.add("*")  # eventexpr: could be anything
                     elif isinstance(action, Call):
@@ -45,6 +44,12 @@ def produced(chart: Chart) -> tuple[set[str], set[str]]:
 
     visit(chart)
     return events, stems
+
+
+def _event_name(action: object) -> str | None:
+    if isinstance(action, Raise | Send):
+        return action.event
+    return None
 
 
 def check(model: Chart, space: StateSpace) -> Iterator[Diagnostic]:
