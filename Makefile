@@ -12,9 +12,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# The main job: validate (and, as they land, check, simulate and render) the example workflows.
+# The main job: validate, check, simulate and render the example workflows.
 run: $(STAMP)
 	$(BIN)/autoflow validate models/
+	@for dir in traces/*/; do \
+	    model=models/$$(basename $$dir).yaml; \
+	    if [ -f $$model ]; then $(BIN)/autoflow simulate $$model $$dir || exit $$?; fi; \
+	done
+	$(BIN)/autoflow render models/retro-bot.yaml --fence
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
