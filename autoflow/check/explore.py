@@ -141,6 +141,12 @@ class StateSpace:
         return tuple(found)
 
     @property
+    def complete(self) -> bool:
+        """Every reachable abstract state was expanded: no ``--max-states`` cut and no
+        macrostep the engine had to abort (an eventless loop hides what lies beyond)."""
+        return not self.truncated and not self.loops
+
+    @property
     def edges(self) -> int:
         return sum(len(v) for v in self.successors.values())
 

@@ -63,7 +63,7 @@ def check(model: Chart, space: StateSpace) -> Iterator[Diagnostic]:
                     states_involved=(state.id,),
                 )
                 continue
-        if space.truncated:
+        if not space.complete:
             continue
         if where is None:
             yield finding(

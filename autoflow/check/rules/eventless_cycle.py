@@ -60,6 +60,8 @@ def _static_cycles(chart: Chart) -> list[tuple[list[str], Transition, State]]:
 
 
 def check(model: Chart, space: StateSpace) -> Iterator[Diagnostic]:
+    cycles = _static_cycles(model)
+    merged: set[int] = set()
     reported: set[str] = set()
     for index, step, message in space.loops:
         if any("=" in a for a in step.assumed):
@@ -69,22 +71,42 @@ def check(model: Chart, space: StateSpace) -> Iterator[Diagnostic]:
         if key in reported:
             continue
         reported.add(key)
-        state = model.index.states.get(active[0]) if active else None
+        # the structural cycle the engine was caught in, when there is one
+        cycle = next(
+            (k for k, (path, _, _) in enumerate(cycles) if any(f"'{s}'" in message for s in path)),
+            None,
+        )
         what = "the next timer" if step.event is None else f"event {step.event}"
+        if cycle is not None:
+            merged.add(cycle)
+            path, transition, _ = cycles[cycle]
+            yield finding(
+                ID,
+                SEVERITY,
+                f"eventless transitions loop forever after {what} in {', '.join(active)}: "
+                + " -> ".join([*path, path[0]]),
+                space,
+                index,
+                span_of=transition,
+                states_involved=tuple(path),
+                extra=step,
+            )
+            continue
+        state = model.index.states.get(active[0]) if active else None
         yield finding(
             ID,
             SEVERITY,
-            f"eventless transitions loop forever after {what} in {', '.join(active)} ({message})",
+            f"eventless transitions loop forever after {what} in {', '.join(active)} "
+            f"({message})",
             space,
             index,
             span_of=state,
             states_involved=active,
             extra=step,
         )
-    for path, transition, _ in _static_cycles(model):
-        if any(s in r for r in reported for s in path):
+    for k, (path, transition, _) in enumerate(cycles):
+        if k in merged:
             continue
-        reported.add(",".join(path))
         yield finding(
             ID,
             SEVERITY,

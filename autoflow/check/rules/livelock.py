@@ -18,7 +18,7 @@ DESCRIPTION = (
 
 
 def check(model: Chart, space: StateSpace) -> Iterator[Diagnostic]:
-    if space.truncated or not any(s.kind is StateKind.FINAL for s in model.states):
+    if not space.complete or not any(s.kind is StateKind.FINAL for s in model.states):
         return  # incomplete, or a chart that is meant to run forever
     predecessors: dict[int, list[int]] = {}
     for source, edges in space.successors.items():

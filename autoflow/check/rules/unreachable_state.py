@@ -15,7 +15,7 @@ DESCRIPTION = "A state that no reachable configuration contains."
 
 
 def check(model: Chart, space: StateSpace) -> Iterator[Diagnostic]:
-    if space.truncated:
+    if not space.complete:
         return  # an incomplete exploration proves nothing unreachable
     for state in states(model):
         if state.id not in space.entered:
