@@ -120,6 +120,7 @@ def check(
 
 
 def _print_text(reports: list[ModelReport]) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     colours = {"error": "red", "warning": "yellow", "info": "blue"}
@@ -137,7 +138,7 @@ def _print_text(reports: list[ModelReport]) -> None:
             out.print(f"[green]ok[/green]  {report.path}  ({figures})", highlight=False)
             continue
         total += len(report.findings)
-        table = Table(title=f"{report.path}  ({figures})", title_justify="left", show_lines=True)
+        table = Table(title=escape(f"{report.path}  ({figures})"), title_justify="left", show_lines=True)
         table.add_column("where", no_wrap=True)
         table.add_column("severity")
         table.add_column("rule", no_wrap=True)
@@ -154,8 +155,8 @@ def _print_text(reports: list[ModelReport]) -> None:
                 where,
                 f"[{colour}]{finding.severity.value}[/{colour}]",
                 finding.rule,
-                finding.message,
-                trace or "-",
+                escape(finding.message),
+                escape(trace) or "-",
             )
         out.print(table)
     if total:
