@@ -440,6 +440,7 @@ class _Tables:
         self.conflict_cache: dict[tuple[frozenset[int], tuple[_Tr, ...]], tuple[_Tr, ...]] = {}
         self.fast: dict[tuple[frozenset[int], str | None], _FastEntry | bool] = {}
         self.in_functions: dict[frozenset[int], dict[str, Callable[..., Any]]] = {}
+        self.atomic_cache: dict[frozenset[int], tuple[int, ...]] = {}
 
     def _compile(self, transition: IRTransition, source: int, k: int) -> _Tr:
         tr = _Tr()
@@ -525,6 +526,15 @@ class _Tables:
                 self.config_cache[configuration] = key
             return key, configuration
         return self.config_cache.get(configuration, key), configuration
+
+    def atomic_states(self, key: frozenset[int]) -> tuple[int, ...]:
+        """The atomic states of a configuration in document order."""
+        found = self.atomic_cache.get(key)
+        if found is None:
+            found = tuple(s for s in sorted(key) if self.is_atomic[s])
+            if len(self.atomic_cache) < 100_000:
+                self.atomic_cache[key] = found
+        return found
 
     def functions(self, key: frozenset[int]) -> dict[str, Callable[..., Any]]:
         """``In()`` for a configuration that does not change while it is used."""
@@ -628,7 +638,9 @@ class _Session:
         self.t = tables
         self.id = snap.instance
         self.snap = snap
-        self.config: set[int] = set(_config_ints(tables, snap))
+        # the configuration, and the same as a frozenset while it does not change
+        self.frozen: frozenset[int] | None = _config_ints(tables, snap)
+        self.config: set[int] = set(self.frozen)
         self.data = snap.datamodel
         self.data_owned = False
         self.history: dict[int, tuple[int, ...]] = {
@@ -902,16 +914,17 @@ class _Session:
 
     def select(self, name: str | None) -> tuple[_Tr, ...]:
         t = self.t
-        key = (frozenset(self.config), name)
+        frozen = self.frozen
+        if frozen is None:
+            frozen = self.frozen = frozenset(self.config)
+        key = (frozen, name)
         cached = t.select_cache.get(key)
         if cached is not None:
             return cached
         enabled: list[_Tr] = []
         seen: set[int] = set()
         has_guard = False
-        for s in sorted(self.config):
-            if not t.is_atomic[s]:
-                continue
+        for s in t.atomic_states(frozen):
             found = None
             for state in (s, *t.ancestors[s]):
                 for tr in t.matching(state, name):
@@ -1004,7 +1017,9 @@ class _Session:
 
     def plan(self, transitions: tuple[_Tr, ...]) -> _Plan:
         t = self.t
-        config = frozenset(self.config)
+        config = self.frozen
+        if config is None:
+            config = self.frozen = frozenset(self.config)
         key = (config, transitions)
         cached = t.plan_cache.get(key)
         if cached is not None:
@@ -1093,6 +1108,7 @@ class _Session:
         t = self.t
         plan = self.plan(transitions)
         world = self.world
+        self.frozen = None
         # exit
         if plan.history_records:
             for h, value in plan.history_records:
@@ -1158,6 +1174,7 @@ class _Session:
                 None if world.top is self else self.id,
             )
         )
+        self.frozen = plan.new_config
         self.changed = True
 
     def in_final(self, state: int) -> bool:
@@ -1472,7 +1489,7 @@ class _Session:
         if not self.changed and not any(c.session.changed for c in self.children.values()):
             return self.snap
         t = self.t
-        key, configuration = t.canonical(frozenset(self.config))
+        key, configuration = t.canonical(self.frozen or frozenset(self.config))
         if self.history_dirty:
             history = {
                 t.ids[h]: tuple(t.ids[s] for s in v) for h, v in sorted(self.history.items())
@@ -1989,9 +2006,7 @@ def _build_fast_entry(t: _Tables, key: frozenset[int], name: str | None) -> _Fas
     if name is not None and t.results and name.startswith("done.effect."):
         return False  # assigns call results before selecting transitions
     chains = []
-    for s in sorted(key):
-        if not t.is_atomic[s]:
-            continue
+    for s in t.atomic_states(key):
         chain: list[_Tr] = []
         for state in (s, *t.ancestors[s]):
             chain.extend(t.matching(state, name))
@@ -2115,12 +2130,11 @@ def _fast_step(t: _Tables, snapshot: Snapshot, event: Event, now: datetime) -> S
     key = fields.get("_config")
     if key is None:
         return None
-    entry = t.fast.get((key, event.name))
+    entry: Any = t.fast.get((key, event.name))  # _FastEntry | False (not a bool then)
     if entry is None:
         entry = _fast_entry(t, key, event.name)
     if entry is False:
         return None
-    assert isinstance(entry, _FastEntry)
     data = fields["datamodel"]
     system = None
     outcome = entry.outcome
