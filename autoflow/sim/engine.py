@@ -429,6 +429,21 @@ class _Tables:
             None,
             *(s.donedata if s is not None else None for s in states[1:]),
         ]
+        # states with something to do on exit / on entry besides changing the configuration
+        self.exit_busy = [
+            bool(self.on_exit[i] or self.timer_transitions[i] or self.invokes[i]) for i in range(n)
+        ]
+        late = chart.binding == "late"
+        self.entry_busy = [
+            bool(
+                self.on_entry[i]
+                or self.timer_transitions[i]
+                or self.is_final[i]
+                or (late and self.state_data[i])
+                or (self.initial[i] is not None and self.initial[i].actions)  # type: ignore[union-attr]
+            )
+            for i in range(n)
+        ]
         # caches for the fast path
         self.match_cache: dict[tuple[int, str | None], tuple[_Tr, ...]] = {}
         self.select_cache: dict[tuple[frozenset[int], str | None], tuple[_Tr, ...]] = {}
@@ -572,8 +587,10 @@ class _Plan:
 
     __slots__ = (
         "default_entry",
+        "entered_ids",
         "entry",
         "exit",
+        "exited_ids",
         "fast",
         "history_content",
         "history_records",
@@ -587,6 +604,8 @@ class _Plan:
         self.history_content: dict[int, _Tr] = {}
         self.history_records: list[tuple[int, tuple[int, ...]]] = []
         self.new_config: frozenset[int] = frozenset()
+        self.exited_ids: tuple[str, ...] = ()
+        self.entered_ids: tuple[str, ...] = ()
         # the fast path's outcome of this microstep (see _fast_outcome); None: not
         # computed yet; False: the microstep does more than the fast path can do
         self.fast: _Outcome | bool | None = None
@@ -1097,6 +1116,8 @@ class _Session:
             for s in self.effective_targets(tr) if tr.has_history else tr.targets:
                 add_ancestors(s, domain)
         plan.entry = sorted(to_enter)
+        plan.exited_ids = tuple(t.ids[s] for s in plan.exit)
+        plan.entered_ids = tuple(t.ids[s] for s in plan.entry)
         plan.default_entry = default_entry
         plan.history_content = history_content
         plan.new_config = (config - exit_states) | to_enter
@@ -1115,26 +1136,34 @@ class _Session:
                 self.history[h] = value
             self.history_dirty = True
         ids = t.ids
+        config = self.config
+        if t.has_invokes:
+            self.to_invoke.difference_update(plan.exit)
+        exit_busy = t.exit_busy
         for s in plan.exit:
-            self.to_invoke.discard(s)
-        for s in plan.exit:
-            for block in t.on_exit[s]:
-                self.run_block(block)
-            if t.timer_transitions[s]:
-                for tr in t.timer_transitions[s]:
-                    world.cancel_timer(self.id, tr.timer_event, internal=True)
-            if (t.invokes[s] and self.children) or self.fanouts:
-                self.cancel_invokes(s)
-            self.config.discard(s)
+            if exit_busy[s] or self.fanouts:
+                for block in t.on_exit[s]:
+                    self.run_block(block)
+                if t.timer_transitions[s]:
+                    for tr in t.timer_transitions[s]:
+                        world.cancel_timer(self.id, tr.timer_event, internal=True)
+                if (t.invokes[s] and self.children) or self.fanouts:
+                    self.cancel_invokes(s)
+            config.discard(s)
         # transition content
         for tr in transitions:
             if tr.actions:
                 self.run_block(tr.actions)
         # entry
         late = t.chart.binding == "late"
+        entry_busy = t.entry_busy
+        history_content = plan.history_content
+        if t.has_invokes:
+            self.to_invoke.update(plan.entry)
         for s in plan.entry:
-            self.config.add(s)
-            self.to_invoke.add(s)
+            config.add(s)
+            if not entry_busy[s] and not history_content:
+                continue
             if late and t.state_data[s] and ids[s] not in self.initialized:
                 self.initialized.add(ids[s])
                 self.init_data(t.state_data[s])
@@ -1146,7 +1175,7 @@ class _Session:
                 initial = t.initial[s]
                 if initial is not None and initial.actions:
                     self.run_block(initial.actions)
-            content = plan.history_content.get(s)
+            content = history_content.get(s)
             if content is not None and content.actions:
                 self.run_block(content.actions)
             if t.is_final[s]:
@@ -1169,8 +1198,8 @@ class _Session:
             MicroStep(
                 event,
                 tuple(tr.label for tr in transitions),
-                tuple(ids[s] for s in plan.exit),
-                tuple(ids[s] for s in plan.entry),
+                plan.exited_ids,
+                plan.entered_ids,
                 None if world.top is self else self.id,
             )
         )
