@@ -54,6 +54,7 @@ class Diagnostic:
     states: tuple[str, ...] = ()
     trace: tuple[TraceStep, ...] = ()
     witness: dict[str, Any] | None = None
+    reached: tuple[str, ...] = ()  # active atomic states at the end of the trace
 
     def to_json(self) -> dict[str, Any]:
         result: dict[str, Any] = {

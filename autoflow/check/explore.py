@@ -103,7 +103,8 @@ class StateSpace:
     roots: list[int] = field(default_factory=list)
     fired: dict[str, int] = field(default_factory=dict)  # transition id -> first node after it
     entered: dict[str, int] = field(default_factory=dict)  # state id -> first node it is in
-    loops: list[tuple[int, Step, str]] = field(default_factory=list)  # eventless loops
+    # macrosteps the engine aborted (eventless loops): (node, step; node None: at start)
+    loops: list[tuple[int | None, Step, str]] = field(default_factory=list)
     assumed: set[str] = field(default_factory=set)  # transition ids with undecided guards
     instance_key: dict[int, str] = field(default_factory=dict)  # root -> instance id
     truncated: bool = False
@@ -113,7 +114,7 @@ class StateSpace:
     seconds: float = 0.0
     reasoner: GuardReasoner | None = None
 
-    def trace(self, index: int, extra: Step | None = None) -> tuple[TraceStep, ...]:
+    def trace(self, index: int | None, extra: Step | None = None) -> tuple[TraceStep, ...]:
         """The shortest trace to node ``index`` (and ``extra`` after it), as trace lines.
 
         Pure time passing becomes a step with ``event`` None; the first event
@@ -121,17 +122,18 @@ class StateSpace:
         it (``instance``) so that ``autoflow simulate`` routes them there.
         """
         steps = self.steps_to(index, extra)
-        key = self.instance_key.get(self.root_of(index))
+        root = self.root_of(index)
+        key = self.instance_key.get(root) if root is not None else None
         result: list[TraceStep] = []
         for position, step in enumerate(steps):
             if step.kind == "start" and step.event is None:
                 continue
             data = _clean(step.data)
-            instance = key if (key is not None and position > 0) else None
+            instance = key if (position > 0 and step.event is not None) else None
             result.append(TraceStep(format_offset(step.elapsed), step.event, data, instance))
         return tuple(result)
 
-    def assumptions(self, index: int, extra: Step | None = None) -> tuple[str, ...]:
+    def assumptions(self, index: int | None, extra: Step | None = None) -> tuple[str, ...]:
         """Undecided guards the trace to ``index`` assumes (transition ids)."""
         found: list[str] = []
         for step in self.steps_to(index, extra):
@@ -150,7 +152,7 @@ class StateSpace:
     def edges(self) -> int:
         return sum(len(v) for v in self.successors.values())
 
-    def path(self, index: int) -> list[Node]:
+    def path(self, index: int | None) -> list[Node]:
         """The nodes from a root to ``index`` (the shortest path)."""
         result: list[Node] = []
         cursor: int | None = index
@@ -160,12 +162,12 @@ class StateSpace:
             cursor = node.parent
         return list(reversed(result))
 
-    def steps_to(self, index: int, extra: Step | None = None) -> list[Step]:
+    def steps_to(self, index: int | None, extra: Step | None = None) -> list[Step]:
         steps = [n.step for n in self.path(index) if n.step is not None]
         return steps + ([extra] if extra is not None else [])
 
-    def root_of(self, index: int) -> int:
-        return self.path(index)[0].index
+    def root_of(self, index: int | None) -> int | None:
+        return self.path(index)[0].index if index is not None else None
 
     def active(self, index: int) -> tuple[str, ...]:
         """Sorted active atomic and final states of a node."""
@@ -440,7 +442,11 @@ class _Explorer:
     def initial(self) -> Iterator[tuple[Step, engine.StepResult]]:
         starters = [t for t in self.chart.triggers if t.start]
         if not starters:
-            yield Step("start", None), self.start(None)
+            step = Step("start", None)
+            try:
+                yield step, self.start(None)
+            except SimulationError as exc:
+                self.space.loops.append((None, step, str(exc)))
             return
         for trigger in starters:
             for name in trigger.events:
@@ -451,11 +457,13 @@ class _Explorer:
                 for payload, assumed in self.payloads(
                     [], filters, None, present, self.eventless_event_guards
                 ):
+                    step = Step("start", name, payload, assumed=assumed)
                     try:
                         result = self.start(engine.Event(name, payload))
-                    except (SimulationError, AutoflowError):
+                    except SimulationError as exc:
+                        self.space.loops.append((None, step, str(exc)))
                         continue
-                    yield Step("start", name, payload, assumed=assumed), result
+                    yield step, result
 
     def instance_key(self, step: Step) -> str | None:
         """The instance id the simulator gives an instance started by ``step``."""

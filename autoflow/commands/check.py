@@ -138,7 +138,9 @@ def _print_text(reports: list[ModelReport]) -> None:
             out.print(f"[green]ok[/green]  {report.path}  ({figures})", highlight=False)
             continue
         total += len(report.findings)
-        table = Table(title=escape(f"{report.path}  ({figures})"), title_justify="left", show_lines=True)
+        table = Table(
+            title=escape(f"{report.path}  ({figures})"), title_justify="left", show_lines=True
+        )
         table.add_column("where", no_wrap=True)
         table.add_column("severity")
         table.add_column("rule", no_wrap=True)
@@ -170,7 +172,7 @@ def replay_lines(report: ModelReport, index: int) -> list[dict[str, object]]:
 
     Effects are held (their results are events of the trace); pure time passing
     moves the next line's ``at``; a trailing wait becomes an ``expect`` line.
-    The last line expects the states the finding names to be active.
+    The last line expects the configuration the finding reports to be active.
     """
     from autoflow.model.durations import format_duration, parse_duration
 
@@ -188,16 +190,10 @@ def replay_lines(report: ModelReport, index: int) -> list[dict[str, object]]:
         line["at"] = "+" + format_duration(waited)
         waited = 0.0
         lines.append(line)
-    expect: dict[str, object] = {}
-    if (
-        report.kind == "statechart"
-        and finding.states
-        and finding.trace
-        and finding.rule not in ("livelock", "eventless-cycle")
-    ):
-        expect["active"] = list(finding.states)
-    if expect or waited:
-        lines.append({"at": "+" + format_duration(waited), "expect": expect})
+    if finding.reached:
+        lines.append(
+            {"at": "+" + format_duration(waited), "expect": {"active": list(finding.reached)}}
+        )
     return lines
 
 

@@ -110,7 +110,7 @@ def test_nondeterminism_witness_satisfies_both_guards() -> None:
     [finding] = only("nondeterminism", findings("nondeterminism.yaml"))
     assert finding.witness is not None
     event = {"priority": finding.witness["event.priority"], "label": finding.witness["event.label"]}
-    for guard in ('event.priority > 3', 'event.label == "security"'):
+    for guard in ("event.priority > 3", 'event.label == "security"'):
         assert compile_expression(guard, Span("t")).evaluate({"event": event}) is True
 
 

@@ -47,14 +47,15 @@ def finding(
     witness: dict[str, object] | None = None,
 ) -> Diagnostic:
     """A diagnostic with the shortest trace to ``node`` (when given)."""
-    trace = space.trace(node, extra) if node is not None else ()
-    if node is not None:
+    trace = space.trace(node, extra) if node is not None or extra is not None else ()
+    if node is not None or extra is not None:
         assumed = space.assumptions(node, extra)
         if assumed:
             names = ", ".join(a.split("=")[0] for a in assumed)
             message += f" (the trace assumes undecided guards: {names})"
     span = span_of.span if span_of is not None else space.chart.span
-    return Diagnostic(rule, severity, message, span, states_involved, trace, witness)
+    reached = space.active(node) if node is not None and extra is None else ()
+    return Diagnostic(rule, severity, message, span, states_involved, trace, witness, reached)
 
 
 def reachable_or_unknown(space: StateSpace, state_id: str) -> bool:

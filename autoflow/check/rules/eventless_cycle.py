@@ -66,7 +66,7 @@ def check(model: Chart, space: StateSpace) -> Iterator[Diagnostic]:
     for index, step, message in space.loops:
         if any("=" in a for a in step.assumed):
             continue  # forced by an assumed eventless guard outcome: not evidence
-        active = space.active(index)
+        active = space.active(index) if index is not None else ()
         key = ",".join(active) + "|" + (step.event or "")
         if key in reported:
             continue
@@ -77,13 +77,14 @@ def check(model: Chart, space: StateSpace) -> Iterator[Diagnostic]:
             None,
         )
         what = "the next timer" if step.event is None else f"event {step.event}"
+        where = f" in {', '.join(active)}" if active else " (the start)"
         if cycle is not None:
             merged.add(cycle)
             path, transition, _ = cycles[cycle]
             yield finding(
                 ID,
                 SEVERITY,
-                f"eventless transitions loop forever after {what} in {', '.join(active)}: "
+                f"eventless transitions loop forever after {what}{where}: "
                 + " -> ".join([*path, path[0]]),
                 space,
                 index,
@@ -96,8 +97,7 @@ def check(model: Chart, space: StateSpace) -> Iterator[Diagnostic]:
         yield finding(
             ID,
             SEVERITY,
-            f"eventless transitions loop forever after {what} in {', '.join(active)} "
-            f"({message})",
+            f"eventless transitions loop forever after {what}{where} ({message})",
             space,
             index,
             span_of=state,
