@@ -305,7 +305,7 @@ class _Tr:
         self.ir: IRTransition | None = None
         # for the fast path (see _fast_transition): None not computed yet, False not
         # eligible, else (guard program or None, ((location, program), ...))
-        self.fast: tuple[Program | None, tuple[tuple[str, Program], ...]] | bool | None = None
+        self.fast: tuple[_Reader | None, tuple[tuple[str, _Reader], ...]] | bool | None = None
 
 
 ROOT = 0
@@ -1981,7 +1981,7 @@ class _Outcome:
         self.configuration: tuple[str, ...] = ()
         # (transition labels, exited ids, entered ids); None: no microstep
         self.microstep: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] | None = None
-        self.assigns: tuple[tuple[str, Program], ...] = ()  # the transitions' content, in order
+        self.assigns: tuple[tuple[str, _Reader], ...] = ()  # the transitions' content, in order
         self.functions: dict[str, Callable[..., Any]] | None = None  # In() during the content
         # the guarded eventless transitions of the new configuration (all must be false)
         self.after: _FastEntry | None = None
@@ -1996,14 +1996,58 @@ def _first_of_each(chains: Iterable[tuple[_Tr, ...]]) -> tuple[_Tr, ...]:
     return tuple(selected)
 
 
+# What an expression sees besides the datamodel (it hides data of the same name).
+_ACTIVATION_SYSTEM = frozenset({"_event", "event", "now", "_sessionid", "_name", "_ioprocessors"})
+
+
+class _Reader:
+    """A compiled expression and the names it reads: its activation holds only those.
+
+    The activation of the general path holds the whole datamodel and every system
+    variable; an expression looks up only its free variables, so both give the
+    same value (a name it reads that is not defined is missing from both).
+    """
+
+    __slots__ = ("data", "program", "system")
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        reads = sorted(program.free_variables)
+        self.data = tuple(name for name in reads if name not in _ACTIVATION_SYSTEM)
+        self.system = tuple(name for name in reads if name in _ACTIVATION_SYSTEM)
+
+    def evaluate(
+        self,
+        data: Mapping[str, Any],
+        event: Event,
+        now: datetime,
+        snapshot: Snapshot,
+        t: _Tables,
+        functions: Mapping[str, Callable[..., Any]] | None,
+    ) -> Any:
+        activation = {}
+        for name in self.data:
+            if name in data:
+                activation[name] = data[name]
+        for name in self.system:
+            if name == "event":
+                activation[name] = event.data
+            elif name == "now":
+                activation[name] = now
+            else:
+                system = _system_variables(event, now, snapshot.instance, t.chart.name)
+                activation[name] = system[name]
+        return self.program.evaluate(activation, functions)
+
+
 def _fast_transition(
     t: _Tables, tr: _Tr
-) -> tuple[Program | None, tuple[tuple[str, Program], ...]] | bool:
+) -> tuple[_Reader | None, tuple[tuple[str, _Reader], ...]] | bool:
     """(guard, assignments) of a transition the fast path can take, else False."""
     if tr.has_history:
         return False
     try:
-        guard = tr.guard.program if tr.guard is not None else None
+        guard = _Reader(tr.guard.program) if tr.guard is not None else None
         assigns = []
         for action in tr.actions:
             if type(action) is not Assign:
@@ -2015,7 +2059,7 @@ def _fast_transition(
                 or not _IDENT.fullmatch(location)
             ):
                 return False
-            assigns.append((location, action.expr.program))
+            assigns.append((location, _Reader(action.expr.program)))
     except ModelError:  # it does not compile: the general path reports it
         return False
     return guard, tuple(assigns)
@@ -2054,7 +2098,11 @@ def _build_fast_entry(t: _Tables, key: frozenset[int], name: str | None) -> _Fas
 
 def _fast_enabled(
     chains: tuple[tuple[_Tr, ...], ...],
-    activation: Mapping[str, Any],
+    data: Mapping[str, Any],
+    event: Event,
+    now: datetime,
+    snapshot: Snapshot,
+    t: _Tables,
     functions: Mapping[str, Callable[..., Any]] | None,
 ) -> tuple[_Tr, ...] | None:
     """The enabled transitions (before conflict resolution); None: a guard is not a bool.
@@ -2065,7 +2113,8 @@ def _fast_enabled(
     for chain in chains:
         for tr in chain:
             if tr.guard is not None:
-                value = tr.fast[0].evaluate(activation, functions)  # type: ignore[index,union-attr]
+                guard = tr.fast[0]  # type: ignore[index]
+                value = guard.evaluate(data, event, now, snapshot, t, functions)  # type: ignore[union-attr]
                 if value is not True:
                     if value is False:
                         continue
@@ -2133,7 +2182,7 @@ def _make_outcome(
     new_key: frozenset[int],
     during: frozenset[int],
     microstep: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] | None,
-    assigns: tuple[tuple[str, Program], ...],
+    assigns: tuple[tuple[str, _Reader], ...],
     selected: tuple[_Tr, ...],
 ) -> _Outcome | bool:
     after = _fast_entry(t, new_key, None)
@@ -2165,15 +2214,13 @@ def _fast_step(t: _Tables, snapshot: Snapshot, event: Event, now: datetime) -> S
     if entry is False:
         return None
     data = fields["datamodel"]
-    system = None
     outcome = entry.outcome
     if outcome is None:
         if entry.guarded:
-            system = _system_variables(event, now, snapshot.instance, t.chart.name)
-            activation = dict(data)
-            activation.update(system)
             try:
-                enabled = _fast_enabled(entry.chains, activation, t.functions(key))
+                enabled = _fast_enabled(
+                    entry.chains, data, event, now, snapshot, t, t.functions(key)
+                )
             except Exception:  # the general path reports it
                 return None
             if enabled is None:
@@ -2188,20 +2235,15 @@ def _fast_step(t: _Tables, snapshot: Snapshot, event: Event, now: datetime) -> S
     assigns = outcome.assigns
     after = outcome.after
     if assigns or after is not None:
-        if system is None:
-            system = _system_variables(event, now, snapshot.instance, t.chart.name)
         try:
             if assigns:
                 data = dict(data)
                 functions = outcome.functions
-                for location, program in assigns:
-                    activation = dict(data)
-                    activation.update(system)
-                    data[location] = program.evaluate(activation, functions)
+                for location, reader in assigns:
+                    data[location] = reader.evaluate(data, event, now, snapshot, t, functions)
             if after is not None:
-                activation = dict(data)
-                activation.update(system)
-                if _fast_enabled(after.chains, activation, outcome.new_functions) != ():
+                functions = outcome.new_functions
+                if _fast_enabled(after.chains, data, event, now, snapshot, t, functions) != ():
                     return None
         except Exception:  # the general path reports it
             return None

@@ -183,3 +183,23 @@ def test_late_binding_state_data() -> None:
     a = State(a.id, a.kind, (a1, a2), a.initial)
     chart = Chart(chart.name, (a,), chart.initial, datamodel=chart.datamodel, binding="late")
     _compare(chart, _events(*range(6)))
+
+
+def test_expressions_read_system_variables_macros_and_shadowed_data() -> None:
+    # data named like system variables is hidden by them; macros copy the activation
+    chart = _cycle(
+        "_event.name == 'go' && _sessionid == 'i-1' && _name == 'cycle' && now > timestamp("
+        "'2026-01-01T00:00:00Z') && [1, 2].all(x, x < n + 3) && has(_ioprocessors.scxml)",
+        "event.w + size(log) + (has(event.extra) ? 100 : 0)",
+    )
+    chart = Chart(
+        chart.name,
+        chart.states,
+        chart.initial,
+        datamodel=(*chart.datamodel, Data("event", Expr("'shadowed'")), Data("now", Expr("0"))),
+    )
+    events = _events(*({"w": i, **({"extra": 1} if i % 3 == 0 else {})} for i in range(12)))
+    assert _compare(chart, events) >= 9
+    # an undefined name is an error both ways (error.execution, then the general path)
+    chart = _cycle("undefined_name > 0 || n < 100", "n + 1")
+    _compare(chart, _events(*range(5)))
