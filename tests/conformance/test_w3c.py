@@ -32,7 +32,6 @@ KNOWN_FAILURES = {
     "303": "<script>: the cel datamodel has no scripting (autoflow rejects <script>)",
     "304": "<script>: the cel datamodel has no scripting (autoflow rejects <script>)",
     "530": "<assign> of inline XML (a chart) to a variable: CEL has no XML values",
-    "552": "SCXML reader: <data src> is not loaded when the chart is read",
 }
 
 

@@ -201,6 +201,13 @@ CASES = [
         "the timer's expiry",
     ),
     (
+        "data-missing-src",
+        chart('<datamodel><data id="v" src="file:missing.json"/></datamodel><state id="a"/>'),
+        "file:missing.json",
+        "data src 'file:missing.json': cannot read",
+        "relative to this file",
+    ),
+    (
         "invoke-missing-src",
         chart('<state id="a"><invoke id="i" src="missing.scxml"/></state>'),
         "missing.scxml",
@@ -270,3 +277,22 @@ def test_valid_scxml_passes(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(path)])
     assert result.exit_code == 0, result.output
     assert "2 states, 1 transitions" in result.stdout
+
+
+def test_data_src_is_loaded_when_the_chart_is_read(tmp_path: Path) -> None:
+    from autoflow.model.io.scxml import read_scxml_file
+
+    (tmp_path / "values.json").write_text('{"labels": ["a", "b"]}\n')
+    (tmp_path / "note.txt").write_text("plain text\n")
+    path = tmp_path / "c.scxml"
+    path.write_text(
+        chart(
+            '<datamodel><data id="v" src="file:values.json"/><data id="t" src="note.txt"/>'
+            '</datamodel><state id="a"/>'
+        )
+    )
+    data = {item.id: item for item in read_scxml_file(str(path)).datamodel}
+    assert data["v"].expr is not None
+    assert data["v"].expr.program.evaluate({}) == {"labels": ["a", "b"]}
+    assert data["t"].expr is not None
+    assert data["t"].expr.program.evaluate({}) == "plain text"

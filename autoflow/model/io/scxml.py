@@ -751,6 +751,9 @@ class _Reader:
             if "src" in node.attrs:
                 self.fail(SchemaError, "<data> takes either 'src' or content, not both", node)
             expr = self.literal(node)
+        if "src" in node.attrs:
+            # Loaded now, so that running the chart needs no I/O (the engine is pure).
+            expr = self.data_src(node, node.attrs["src"])
         enum: tuple[Any, ...] | None = None
         if "af:enum" in node.attrs:
             try:
@@ -769,13 +772,48 @@ class _Reader:
         return Data(
             id=data_id,
             expr=expr,
-            src=node.attrs.get("src"),
             type=node.attrs.get("af:type"),
             enum=enum,
             minimum=self.integer(node, "af:minimum"),
             maximum=self.integer(node, "af:maximum"),
             span=self.span(node),
         )
+
+    def data_src(self, node: _Node, src: str) -> Expr:
+        """The value of ``<data src>``: the file's JSON value, or its text as a string."""
+        from autoflow.model.io import MAX_MODEL_BYTES
+
+        resolved = self.resolve(src)
+        try:
+            with Path(resolved).open("rb") as handle:
+                raw = handle.read(MAX_MODEL_BYTES + 1)
+        except OSError as exc:
+            self.fail(
+                ModelReferenceError,
+                f"data src {src!r}: cannot read {resolved!r} ({exc.strerror})",
+                node,
+                attr="src",
+                hint="src is resolved relative to this file",
+            )
+        if len(raw) > MAX_MODEL_BYTES:
+            self.fail(
+                SourceError,
+                f"data src {src!r} is over the {MAX_MODEL_BYTES}-byte limit",
+                node,
+                attr="src",
+            )
+        text = raw.decode("utf-8", errors="replace").strip()
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return Expr(_cel_string(text), self.span(node))
+        return Expr(cel_literal(value), self.span(node))
+
+    def resolve(self, src: str) -> str:
+        """A ``src`` path (``file:`` prefix optional) relative to this document."""
+        location = src.removeprefix("file:")
+        base = Path(self.path).parent if not self.path.startswith("<") else Path()
+        return str(base / location)
 
     def integer(self, node: _Node, name: str) -> int | None:
         if name not in node.attrs:
@@ -1130,9 +1168,7 @@ class _Reader:
     def load_src(self, node: _Node, src: str) -> Chart:
         from autoflow.model.io import load
 
-        location = src.removeprefix("file:")
-        base = Path(self.path).parent if not self.path.startswith("<") else Path()
-        resolved = str(base / location)
+        resolved = self.resolve(src)
         loading = (*_loading.get(), self.path)
         if str(Path(resolved).resolve()) in {str(Path(item).resolve()) for item in loading}:
             self.fail(
