@@ -1948,10 +1948,22 @@ class _FastEntry:
     unguarded one (the ones after it can never be selected).
     """
 
-    __slots__ = ("always", "chains", "guarded", "outcome", "selected", "stay")
+    __slots__ = (
+        "always",
+        "chains",
+        "functions",
+        "guarded",
+        "outcome",
+        "outcomes",
+        "selected",
+        "stay",
+    )
 
-    def __init__(self, chains: tuple[tuple[_Tr, ...], ...]) -> None:
+    def __init__(
+        self, chains: tuple[tuple[_Tr, ...], ...], functions: dict[str, Callable[..., Any]]
+    ) -> None:
         self.chains = chains
+        self.functions = functions  # In() for the guards
         self.guarded = any(tr.guard is not None for chain in chains for tr in chain)
         # some chain ends with an unguarded transition: something is always enabled
         self.always = any(chain[-1].guard is None for chain in chains)
@@ -1961,6 +1973,8 @@ class _FastEntry:
             self.selected = _first_of_each(chains)
         self.outcome: _Outcome | None = None
         self.stay: _Outcome | bool | None = None  # the outcome when nothing is enabled
+        # with guards: the outcome of each enabled set met so far
+        self.outcomes: dict[tuple[_Tr, ...], _Outcome] = {}
 
 
 class _Outcome:
@@ -2093,7 +2107,7 @@ def _build_fast_entry(t: _Tables, key: frozenset[int], name: str | None) -> _Fas
                 break
         if chain:
             chains.append(tuple(chain))
-    return _FastEntry(tuple(chains))
+    return _FastEntry(tuple(chains), t.functions(key))
 
 
 def _fast_enabled(
@@ -2219,18 +2233,22 @@ def _fast_step(t: _Tables, snapshot: Snapshot, event: Event, now: datetime) -> S
         if entry.guarded:
             try:
                 enabled = _fast_enabled(
-                    entry.chains, data, event, now, snapshot, t, t.functions(key)
+                    entry.chains, data, event, now, snapshot, t, entry.functions
                 )
             except Exception:  # the general path reports it
                 return None
             if enabled is None:
                 return None
+            outcome = entry.outcomes.get(enabled)
+            if outcome is None:
+                outcome = _fast_outcome(t, key, entry, enabled)
+                if outcome is None:
+                    return None
+                entry.outcomes[enabled] = outcome
         else:
-            enabled = entry.selected
-        outcome = _fast_outcome(t, key, entry, enabled)
-        if outcome is None:
-            return None
-        if not entry.guarded:
+            outcome = _fast_outcome(t, key, entry, entry.selected)
+            if outcome is None:
+                return None
             entry.outcome = outcome
     assigns = outcome.assigns
     after = outcome.after
