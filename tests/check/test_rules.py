@@ -61,7 +61,8 @@ def test_rule_catches_its_defect(
     assert finding.span.line == line_of(DATA / name, anchor)
     assert finding.states == states
     assert [step.event for step in finding.trace] == events
-    assert finding.severity is next(r.SEVERITY for r in RULES if r.ID == rule)
+    expected = next(r.SEVERITY for r in RULES if r.ID == rule)
+    assert finding.severity is expected
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in DATA.glob("*-fixed.yaml")))
@@ -71,11 +72,10 @@ def test_fixed_workflow_has_no_findings(name: str) -> None:
 
 def test_every_rule_has_a_defect_and_a_fixed_workflow() -> None:
     statechart_rules = {r.ID for r in RULES} - {"state-limit"}
-    assert {case[0] for case in CASES} | {"dead-transition"} == statechart_rules
-    for rule in statechart_rules:
-        assert (DATA / f"{rule.replace('-state', '')}-fixed.yaml").exists() or (
-            DATA / f"{rule}-fixed.yaml"
-        ).exists()
+    files = {case[0]: case[1] for case in CASES} | {"dead-transition": "dead-transition.yaml"}
+    assert set(files) == statechart_rules
+    for name in files.values():
+        assert (DATA / name.replace(".yaml", "-fixed.yaml")).exists()
 
 
 def test_dead_transition_shadowed_and_unsatisfiable() -> None:
