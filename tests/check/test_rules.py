@@ -61,7 +61,7 @@ def test_rule_catches_its_defect(
     assert finding.span.line == line_of(DATA / name, anchor)
     assert finding.states == states
     assert [step.event for step in finding.trace] == events
-    expected = next(r.SEVERITY for r in RULES if r.ID == rule)
+    expected = next(r.SEVERITY for r in RULES if rule == r.ID)
     assert finding.severity is expected
 
 
