@@ -631,7 +631,7 @@ class _Reader:
         try:
             value = json.loads(text)
         except ValueError:
-            source = _cel_string(" ".join(text.split()))
+            source = cel_literal(" ".join(text.split()))
         else:
             source = cel_literal(value)
         line = node.text_line or node.line
@@ -806,7 +806,7 @@ class _Reader:
         try:
             value = json.loads(text)
         except ValueError:
-            return Expr(_cel_string(text), self.span(node))
+            return Expr(cel_literal(text), self.span(node))
         return Expr(cel_literal(value), self.span(node))
 
     def resolve(self, src: str) -> str:
@@ -1447,10 +1447,6 @@ def _css2_seconds(text: str) -> float | None:
 
 
 # --------------------------------------------------------------------------- CEL literals
-
-
-def _cel_string(text: str) -> str:
-    return cel_literal(text)
 
 
 # =========================================================================== writing

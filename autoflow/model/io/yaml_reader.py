@@ -37,6 +37,8 @@ from autoflow.errors import (
     SchemaError,
     SourceError,
 )
+from autoflow.model.cel import cel_literal
+from autoflow.model.cel import quote as cel_string
 from autoflow.model.durations import duration_cel, parse_duration
 from autoflow.model.effects import EFFECTS
 from autoflow.model.io.yaml_blocks import (
@@ -53,8 +55,6 @@ from autoflow.model.io.yaml_values import (
     ExprPart,
     TemplateError,
     TextPart,
-    cel_literal,
-    cel_string,
     has_template,
     split_template,
 )

@@ -4,45 +4,18 @@ Every value that is not a condition (``with:`` arguments, ``assign:`` values,
 ``output:``, ``data:`` literals, ``send`` data, block parameters) is a YAML
 literal; a string written ``${{ expr }}`` is that expression's value (of any
 type), and ``"text ${{ expr }} text"`` is string interpolation.  This module
-holds the pure text side of that rule: CEL literal syntax, splitting a
+holds the pure text side of that rule: splitting a
 string into literal and expression parts, and a small CEL scanner that skips
 string literals (used to substitute block parameters).
 """
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from autoflow.model.io.yaml_nodes import Scalar
-
 OPEN = "${{"
 CLOSE = "}}"
-
-
-def cel_string(text: str) -> str:
-    """A CEL string literal for ``text`` (JSON escaping is valid CEL escaping)."""
-    return json.dumps(text, ensure_ascii=False)
-
-
-def cel_literal(value: Scalar) -> str:
-    """CEL source for a YAML scalar value."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return 'double("NaN")'
-        if math.isinf(value):
-            return 'double("Infinity")' if value > 0 else 'double("-Infinity")'
-        text = repr(value)
-        return text if any(c in text for c in ".eE") else text + ".0"
-    return cel_string(value)
 
 
 @dataclass(frozen=True)
