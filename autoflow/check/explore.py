@@ -53,9 +53,10 @@ from autoflow.check.diagnostics import TraceStep
 from autoflow.check.guards import GuardReasoner, Verdict, data_domains, event_paths, fill_payload
 from autoflow.errors import AutoflowError, SimulationError
 from autoflow.model.durations import format_duration
-from autoflow.model.ir import Chart, Expr, State, StateKind, Transition, walk_states
+from autoflow.model.ir import Chart, Expr, State, Transition, walk_states
 from autoflow.sim import engine
 from autoflow.sim.clock import DEFAULT_EPOCH
+from autoflow.sim.simulator import default_result, to_jsonable
 
 __all__ = ["Node", "StateSpace", "Step", "explore", "transition_id"]
 
@@ -469,8 +470,6 @@ class _Explorer:
         """The instance id the simulator gives an instance started by ``step``."""
         if step.event is None:
             return None
-        from autoflow.sim.simulator import to_jsonable
-
         activation = {
             "event": _clean(step.data),
             "_event": {"name": step.event},
@@ -610,8 +609,6 @@ class _Explorer:
                     yield step, result, node.now
         serial = node.index
         for (stem, _session), effect in sorted(node.pending.items()):
-            from autoflow.sim.simulator import default_result, to_jsonable
-
             for outcome in ("done", "error"):
                 name = f"{outcome}.effect.{stem}"
                 if outcome == "done":
@@ -735,7 +732,3 @@ def explore(
 
 def format_offset(elapsed: timedelta) -> str:
     return "+" + format_duration(elapsed.total_seconds())
-
-
-def is_waiting_state(state: State) -> bool:
-    return state.kind in (StateKind.ATOMIC, StateKind.COMPOUND, StateKind.PARALLEL)
