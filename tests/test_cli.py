@@ -64,3 +64,12 @@ def test_validate_file_over_the_size_limit(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert f"{big}: file is {big.stat().st_size} bytes, over the" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_validate_describes_charts_and_nets() -> None:
+    root = Path(__file__).resolve().parent
+    net = root / "model" / "data" / "pnml" / "M1.pnml"
+    result = runner.invoke(app, ["validate", str(net)])
+    assert result.exit_code == 0, result.output
+    assert "(Petri net M1.tpn: 40 places, 39 transitions)" in result.stdout
+    assert "1 file(s) valid" in result.stdout

@@ -46,8 +46,11 @@ def simulate(
         typer.Option("--output", "-o", help="Write the report to this file instead of stdout."),
     ] = None,
 ) -> None:
-    """Run MODEL against each TRACE; exit 0 when every expectation holds, 1 when some
-    fail, 2 on bad input.  Trace format: docs/traces.md."""
+    """Run MODEL against each TRACE in virtual time and check the trace's expectations.
+
+    Exit 0 when every expectation holds, 1 when some fail, 2 on bad input.
+    Trace format: docs/traces.md.
+    """
     from autoflow.model.io import load
     from autoflow.model.ir import Chart
     from autoflow.sim import report

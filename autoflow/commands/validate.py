@@ -40,9 +40,13 @@ def validate(
 
 def _describe(model: object) -> str:
     from autoflow.model.ir import Chart, walk_states
+    from autoflow.model.net import Net
 
     if isinstance(model, Chart):
         states = walk_states(model.states)
         transitions = sum(len(state.transitions) for state in states)
         return f"({model.name}: {len(states)} states, {transitions} transitions)"
+    if isinstance(model, Net):
+        name = f"{model.name}: " if model.name else ""
+        return f"(Petri net {name}{len(model.places)} places, {len(model.transitions)} transitions)"
     return f"({type(model).__name__})"
