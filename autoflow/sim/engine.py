@@ -27,6 +27,17 @@ without delay, events between parent and invoked child sessions) until all
 queues are empty: between calls the queues are always empty, so a snapshot
 holds no queue.
 
+Speed: per-chart tables (states as ints, cached selections, conflict
+resolutions and microstep plans per configuration) are built once and kept
+on the chart.  :func:`step` first tries a *fast path* that builds no sessions:
+for a (configuration, event name) it knows the candidate transitions; when the
+macrostep is one microstep whose only content is guards and assignments, with
+nothing to run on exit or entry and no eventless transition enabled after it,
+it evaluates those expressions and copies the snapshot.  It reuses what the
+general algorithm computed and gives up whenever anything else could happen
+(an expression error, a cache not yet filled, ...), so both paths give equal
+results (``tests/sim/test_fast_path.py``); ``benchmarks/engine`` measures it.
+
 Names the engine chooses
 ------------------------
 * ``after``/``at`` transitions: when the source state is entered the engine
