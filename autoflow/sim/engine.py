@@ -2564,7 +2564,7 @@ def _snapshot_from_json(chart: Chart, data: Mapping[str, Any]) -> Snapshot:
         "done": bool(data["done"]),
         "children": children,
         "fanouts": fanouts,
-        "initialized": tuple(initialized) if initialized else (),
+        "initialized": tuple(sorted(set(initialized))) if initialized else (),
         "parent": data.get("parent"),
         "donedata": None if donedata is None else _decode(donedata),
         "_config": key,
