@@ -313,11 +313,17 @@ def main() -> None:
     best = {name: max(values) for name, values in rows.items()}
     median = {name: statistics.median(values) for name, values in rows.items()}
     peers = [name for name in PEERS if name in rows]
-    fastest_best = max((best[p] for p in peers), default=0.0)
-    fastest_median = max((median[p] for p in peers), default=0.0)
+    # the ratio to the fastest peer within each run (same load), then its best and median
+    fastest = [max(rows[p][i] for p in peers) if peers else 0.0 for i in range(args.runs)]
+    ratios = {
+        name: [v / f for v, f in zip(values, fastest, strict=True) if f]
+        for name, values in rows.items()
+    }
 
-    def ratio(value: float, fastest: float) -> str:
-        return f"{value / fastest:.1f}×" if fastest else "n/a"
+    def versus(name: str) -> str:
+        if not ratios[name]:
+            return "n/a"
+        return f"{max(ratios[name]):.1f}× / {statistics.median(ratios[name]):.1f}×"
 
     units = {
         "autoflow snapshot + restore (JSON text)": "snapshots/s",
@@ -338,7 +344,7 @@ def main() -> None:
         unit = units.get(name, "events/s")
         vs = ""
         if unit == "events/s":
-            vs = f"{ratio(best[name], fastest_best)} / {ratio(median[name], fastest_median)}"
+            vs = versus(name)
         print(f"{name:44} {best[name]:12,.0f} {median[name]:12,.0f}  {unit:12} {vs:>16}")
     for name in missing:
         print(f"{name:44} {'not installed':>12}")
@@ -350,7 +356,7 @@ def main() -> None:
         (f"{step} ≥ 200,000 events/s", median[step] >= 200_000),
         (
             f"{step} ≥ 10× the fastest peer",
-            bool(fastest_median) and median[step] >= 10 * fastest_median,
+            bool(ratios[step]) and statistics.median(ratios[step]) >= 10,
         ),
         (
             "snapshot + restore ≥ 50,000/s",
@@ -367,13 +373,13 @@ def main() -> None:
     for line in header:
         print(f"- {line}")
     print()
-    print("| measurement | best | median | unit | best / median vs fastest peer |")
+    print("| measurement | best | median | unit | vs fastest peer in the run: best / median |")
     print("|---|---:|---:|---|---:|")
     for name in rows:
         unit = units.get(name, "events/s")
         vs = ""
         if unit == "events/s":
-            vs = f"{ratio(best[name], fastest_best)} / {ratio(median[name], fastest_median)}"
+            vs = versus(name)
         print(f"| {name} | {best[name]:,.0f} | {median[name]:,.0f} | {unit} | {vs} |")
     for name in missing:
         print(f"| {name} | not installed | | | |")
