@@ -205,8 +205,8 @@ statechart:
 
 
 def bench_sismic(n: int) -> float:
-    from sismic.interpreter import Interpreter
-    from sismic.io import import_from_yaml
+    from sismic.interpreter import Interpreter  # type: ignore[import-untyped]
+    from sismic.io import import_from_yaml  # type: ignore[import-untyped]
 
     statechart = import_from_yaml(SISMIC)
 
