@@ -1,5 +1,5 @@
-"""The seven example workflows: each checks clean (or with the intentional findings
-docs/check.md explains), and a seeded defect in a copy of each is caught."""
+"""The seven example workflows: each checks clean, and a seeded defect in a copy of
+each is caught."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ from autoflow.check import check_paths
 MODELS = Path(__file__).resolve().parents[2] / "models"
 EXAMPLES = sorted(p.name for p in MODELS.glob("*.yaml"))
 
-#: Findings on the examples that are intentional (docs/check.md, "The examples").
-INTENTIONAL = {("milestone-labels.yaml", "nondeterminism")}
 
 # example -> (text to replace, replacement, the rule that must catch it, state it names)
 SEEDS = {
@@ -68,17 +66,13 @@ def test_there_are_seven_examples_and_a_seed_for_each() -> None:
     assert set(SEEDS) == set(EXAMPLES)
 
 
-def test_examples_check_clean_except_documented_findings() -> None:
+def test_examples_check_clean() -> None:
     reports = check_paths([str(MODELS / name) for name in EXAMPLES])
     found = {(Path(r.path).name, f.rule) for r in reports for f in r.findings}
-    assert found == INTENTIONAL
+    assert found == set()
     for report in reports:
         assert report.stats["truncated"] is False
         assert report.stats["states"] >= 1
-    docs = (MODELS.parent / "docs" / "check.md").read_text()
-    for name, rule in INTENTIONAL:
-        assert name in docs
-        assert rule in docs
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
