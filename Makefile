@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 # The main job: validate, check, simulate and render the example workflows.
 run: $(STAMP)
 	$(BIN)/autoflow validate models/
+	$(BIN)/autoflow check models/
 	@for dir in traces/*/; do \
 	    model=models/$$(basename $$dir).yaml; \
 	    if [ -f $$model ]; then $(BIN)/autoflow simulate $$model $$dir || exit $$?; fi; \
