@@ -62,10 +62,14 @@ def check(
         ),
     ] = None,
 ) -> None:
-    """Verify every model: deadlocks, livelocks, unreachable states, dead transitions,
-    nondeterministic guards, waits without timeouts, undefined data; Petri nets:
-    state-space figures, boundedness, soundness.  Exit 0 clean, 1 findings at or
-    above --fail-on, 2 bad input.  See docs/check.md."""
+    """Verify workflows and Petri nets, with the shortest trace to every finding.
+
+    Workflows: deadlocks, livelocks, unreachable states, dead transitions,
+    nondeterministic guards, waits without timeouts, undefined data.
+    Petri nets: state-space figures, boundedness, soundness.
+
+    Exit 0 clean, 1 findings at or above --fail-on, 2 bad input.  See docs/check.md.
+    """
     from autoflow.check import check_paths, formats
     from autoflow.check.diagnostics import Severity
     from autoflow.check.rules import DESCRIPTIONS
