@@ -46,9 +46,9 @@ def main_options(
 # Commands live in autoflow/commands/<name>.py as plain functions and are registered
 # here, one line each; their modules import heavy dependencies lazily.
 app.command()(validate)
+app.command()(check)
 app.command()(simulate)
 app.command()(render)
-app.command()(check)
 
 
 def main() -> None:
