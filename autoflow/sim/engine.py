@@ -315,7 +315,7 @@ class _Tr:
         self.timer_event: str | None = None
         self.ir: IRTransition | None = None
         # for the fast path (see _fast_transition): None not computed yet, False not
-        # eligible, else (guard program or None, ((location, program), ...))
+        # eligible, else (guard or None, ((location, expression), ...)), as _Readers
         self.fast: tuple[_Reader | None, tuple[tuple[str, _Reader], ...]] | bool | None = None
 
 
