@@ -67,7 +67,7 @@ import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from autoflow.errors import ModelError
@@ -122,11 +122,12 @@ class PlaceOrigin:
     final state of the session ``scope``) or ``"joined"`` (the children of
     ``invoke`` have finished; ``done.invoke`` is pending).  ``scope`` is ``""``
     for the workflow itself and the place-id prefix of a child session (e.g.
-    ``"ask_each_member."``) otherwise.  ``final``: a top-level final state of
+    ``"ask_each_member."``) otherwise; ``"over"``: ``done.invoke`` was handled
+    without leaving the invoking state.  ``final``: a top-level final state of
     its chart (for a child: the child has completed).
     """
 
-    kind: Literal["source", "sink", "state", "joined"]
+    kind: Literal["source", "sink", "state", "joined", "over"]
     scope: str = ""
     state: str | None = None
     invoke: str | None = None
@@ -179,6 +180,9 @@ class InvokeInfo:
     counted: bool
     scopes: tuple[str, ...]
     joined: str
+    over: str | None = None
+    """Place marked when a ``done.invoke`` transition took ``joined`` but left the
+    invoking state active (only when the chart has such a transition)."""
 
 
 @dataclass(frozen=True)
@@ -190,6 +194,8 @@ class Translation:
     places: Mapping[str, PlaceOrigin]
     transitions: Mapping[str, NetTransitionOrigin]
     invokes: tuple[InvokeInfo, ...]
+    charts: Mapping[str, Chart]
+    """Scope (place prefix) → the chart that session runs ("" is the workflow)."""
     source: str
     sink: str | None
     fanout_width: int
@@ -587,8 +593,35 @@ class _Builder:
             self.state_places[(prefix, leaf)] = place
         for state in walk_states(chart.states):
             for k, invoke in enumerate(state.invokes):
-                scope.invokes.setdefault(state.id, []).append(self.make_invoke(scope, state, k, invoke))
+                info = self.make_invoke(scope, state, k, invoke)
+                if self.handled_in_place(tree, info):
+                    over = self.add_place(
+                        f"{info.joined[: -len('.joined')]}.over",
+                        f"{info.invoke} handled",
+                        PlaceOrigin("over", scope.prefix, state.id, info.invoke),
+                        invoke.span,
+                    )
+                    self.invoke_infos[-1] = info = replace(info, over=over)
+                scope.invokes.setdefault(state.id, []).append(info)
         return scope
+
+    @staticmethod
+    def handled_in_place(tree: _Tree, info: InvokeInfo) -> bool:
+        """Does a ``done.invoke`` transition leave the invoking state active?"""
+        name = f"done.invoke.{info.invoke}"
+        for state in walk_states(tree.chart.states):
+            if state.kind is StateKind.HISTORY:
+                continue
+            for transition in state.transitions:
+                if not transition.targets or name not in transition.events:
+                    continue
+                domain = tree.domain(state.id, transition)
+                exit_root = (
+                    state.id if domain == state.id else tree.child_toward(domain, state.id)
+                )
+                if not tree.within(info.state, exit_root) or info.state == domain:
+                    return True
+        return False
 
     def make_invoke(self, scope: _Scope, state: State, k: int, invoke: Invoke) -> InvokeInfo:
         invoke_id = invoke.id or f"{state.id}.invoke{k}"
@@ -692,8 +725,11 @@ class _Builder:
         return [sum(combo, Counter()) for combo in itertools.product(*options)]
 
     def invoke_states(self, info: InvokeInfo) -> list[Counter[str]]:
-        """What an invoke's children may hold: running, joined, or nothing (consumed)."""
-        result = [Counter[str](), Counter({info.joined: 1})]
+        """What an invoke may hold while its state is active: running children, ``joined``
+        or ``over`` — never nothing, so that a transition cannot leave children behind."""
+        result = [Counter({info.joined: 1})]
+        if info.over is not None:
+            result.append(Counter({info.over: 1}))
         for tokens, _ in self.children_configurations(info):
             result.append(tokens)
         return _dedupe_counters(result)
@@ -769,6 +805,7 @@ class _Builder:
             dict(self.place_origin),
             dict(self.origins),
             tuple(self.invoke_infos),
+            {prefix: scope.tree.chart for prefix, scope in self.scopes.items()},
             source,
             sink,
             self.width,
@@ -865,15 +902,18 @@ class _Builder:
                 reads.append(Counter())
             if not reads:
                 continue
+            handled = Counter()
             exited = [s for s in active if tree.within(s, exit_root) and s != domain]
             taken_options = self.running(scope, exited, fixed)
             if fixed is not None and not any(
                 i.invoke == fixed for s in exited for i in scope.invokes.get(s, ())
             ):
-                joined = next(
-                    i.joined for s in active for i in scope.invokes.get(s, ()) if i.invoke == fixed
+                info = next(
+                    i for s in active for i in scope.invokes.get(s, ()) if i.invoke == fixed
                 )
-                taken_options = [c + Counter({joined: 1}) for c in taken_options]
+                taken_options = [c + Counter({info.joined: 1}) for c in taken_options]
+                if info.over is not None:
+                    handled = Counter({info.over: 1})
             for read in _dedupe_counters(reads):
                 for taken in taken_options:
                     for entry in entries:
@@ -890,7 +930,7 @@ class _Builder:
                                     "lower fanout_width or split the parallel state",
                                 )
                             pre = self.tokens(scope, leaves) + taken + read
-                            post = self.tokens(scope, entry) + spawned + read
+                            post = self.tokens(scope, entry) + spawned + read + handled
                             yield pre, post, urgent
 
     def join_transitions(self, info: InvokeInfo) -> None:
