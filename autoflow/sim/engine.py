@@ -1944,7 +1944,7 @@ def _resume(chart: Chart, snapshot: Snapshot, now: datetime) -> _World:
 # takes such steps without building sessions.  It has no semantics of its own:
 # it reuses what the general algorithm computed and cached for the
 # configuration (conflict resolution, microstep plans), evaluates the same
-# expressions on the same activation, and gives up (returns None) whenever
+# expressions on the same values, and gives up (returns None) whenever
 # anything else could happen -- an expression error, a non-boolean guard, an
 # enabled eventless transition, a cache the general path has not filled yet --
 # after which the general path runs from the same snapshot (everything is
