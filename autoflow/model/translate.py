@@ -221,6 +221,20 @@ class Translation:
                 marking[place] += 1
         return dict(marking)
 
+    def dead_chart_transitions(self, dead: Iterable[str]) -> tuple[str, ...]:
+        """Chart transitions (``[scope]<state>#<index>``) all of whose variants are in ``dead``.
+
+        A dead *variant* (e.g. leaving a parallel state from a combination of
+        regions that never occurs) is no defect of the chart as long as another
+        variant of the same chart transition can fire.
+        """
+        dead_set = set(dead)
+        return tuple(
+            f"{scope}{state}#{index}"
+            for (scope, state, index), ids in self.variants.items()
+            if ids and all(i in dead_set for i in ids)
+        )
+
     @property
     def urgent(self) -> frozenset[str]:
         """Ids of the urgent net transitions (see :class:`NetTransitionOrigin`)."""
@@ -354,9 +368,7 @@ class _Tree:
         kind = self.kind(state_id)
         if kind is StateKind.COMPOUND:
             return [
-                frozenset({c})
-                for c in self.children(state_id)
-                if self.kind(c) is StateKind.FINAL
+                frozenset({c}) for c in self.children(state_id) if self.kind(c) is StateKind.FINAL
             ]
         if kind is StateKind.PARALLEL:
             return _product([self.done_confs(c) for c in self.children(state_id)])
@@ -616,9 +628,7 @@ class _Builder:
                 if not transition.targets or name not in transition.events:
                     continue
                 domain = tree.domain(state.id, transition)
-                exit_root = (
-                    state.id if domain == state.id else tree.child_toward(domain, state.id)
-                )
+                exit_root = state.id if domain == state.id else tree.child_toward(domain, state.id)
                 if not tree.within(info.state, exit_root) or info.state == domain:
                     return True
         return False
@@ -633,7 +643,8 @@ class _Builder:
             counted = True
         else:
             sequential = all(
-                s.kind is not StateKind.PARALLEL and not s.invokes for s in walk_states(child.states)
+                s.kind is not StateKind.PARALLEL and not s.invokes
+                for s in walk_states(child.states)
             )
             counted = sequential or width == 1
             base = scope.prefix + invoke_id
@@ -641,7 +652,9 @@ class _Builder:
                 scopes = (self.make_scope(child, self.fresh_prefix(base + "."), label).prefix,)
             else:
                 scopes = tuple(
-                    self.make_scope(child, self.fresh_prefix(f"{base}.{j}."), f"{invoke_id}[{j}]").prefix
+                    self.make_scope(
+                        child, self.fresh_prefix(f"{base}.{j}."), f"{invoke_id}[{j}]"
+                    ).prefix
                     for j in range(1, width + 1)
                 )
         joined = self.add_place(
@@ -710,7 +723,9 @@ class _Builder:
                     result.append((self.tokens(scope, leaves) + children, completed))
         return result
 
-    def running(self, scope: _Scope, active: Iterable[str], fixed: str | None = None) -> list[Counter[str]]:
+    def running(
+        self, scope: _Scope, active: Iterable[str], fixed: str | None = None
+    ) -> list[Counter[str]]:
         """Tokens of the invokes of ``active`` states in any of their configurations.
 
         ``fixed``: an invoke id whose ``joined`` token is taken (``done.invoke``).
@@ -875,7 +890,11 @@ class _Builder:
             return  # done.state of an unknown state: never happens
         urgent = transition.guard is None and (eventless or not free)
 
-        exits = tree.leafconfs(exit_root) if exit_root == source else tree.leafconfs_with(exit_root, source)
+        exits = (
+            tree.leafconfs(exit_root)
+            if exit_root == source
+            else tree.leafconfs_with(exit_root, source)
+        )
         count = 0
         for leaves in exits:
             active = tree.closure(leaves)
@@ -902,7 +921,7 @@ class _Builder:
                 reads.append(Counter())
             if not reads:
                 continue
-            handled = Counter()
+            handled: Counter[str] = Counter()
             exited = [s for s in active if tree.within(s, exit_root) and s != domain]
             taken_options = self.running(scope, exited, fixed)
             if fixed is not None and not any(
@@ -966,7 +985,12 @@ class _Builder:
                 f"{info.scope}{info.invoke}.{kind}~{number}",
                 f"{info.invoke}: {what}",
                 NetTransitionOrigin(
-                    kind, info.scope, info.state, variant=number, invoke=info.invoke, urgent=kind == "join"
+                    kind,
+                    info.scope,
+                    info.state,
+                    variant=number,
+                    invoke=info.invoke,
+                    urgent=kind == "join",
                 ),
                 tokens,
                 {info.joined: 1},

@@ -44,7 +44,7 @@ from typing import Any
 
 import pytest
 
-from autoflow.check.petri import explore, soundness
+from autoflow.check.petri import explore
 from autoflow.model.io import load
 from autoflow.model.io.yaml_reader import read_yaml_text
 from autoflow.model.ir import (
@@ -60,7 +60,6 @@ from autoflow.model.ir import (
     TimerKind,
     Transition,
 )
-from autoflow.model.net import is_workflow_net
 from autoflow.model.translate import Translation, translate
 from autoflow.sim import engine
 
@@ -347,7 +346,8 @@ def project_marking(tr: Translation, marking: dict[str, int]) -> Projection:
 def explore_net(tr: Translation) -> NetSpace:
     net = tr.net
     space = explore(net, keep_edges=True)
-    assert space.complete and space.edge_arrays is not None
+    assert space.complete
+    assert space.edge_arrays is not None
     successors: list[list[tuple[str, int]]] = [[] for _ in range(space.states)]
     for a, t, b in zip(*space.edge_arrays, strict=True):
         successors[int(a)].append((net.transitions[int(t)].id, int(b)))
@@ -580,14 +580,14 @@ def test_every_example_is_covered() -> None:
 
 
 def test_chart_configurations_are_net_markings(views: Any) -> None:
-    name, tr, chart, net, _ = views
+    name, _tr, chart, net, _ = views
     assert chart.configurations, name
     missing = chart.configurations - net.markings
     assert not missing, f"{name}: configurations the net cannot reach: {show(missing)}"
 
 
 def test_resting_markings_are_chart_configurations(views: Any) -> None:
-    name, tr, chart, net, exact = views
+    name, _tr, chart, net, exact = views
     extra = net.resting - chart.configurations
     if exact:
         assert not extra, f"{name}: markings the chart never rests in: {show(extra)}"
@@ -596,14 +596,14 @@ def test_resting_markings_are_chart_configurations(views: Any) -> None:
 
 
 def test_deadlocks_agree(views: Any) -> None:
-    name, tr, chart, net, _ = views
+    name, _tr, chart, net, _ = views
     stuck = chart.deadlocks
     assert stuck == net.dead, f"{name}: chart {show(stuck)} vs net {show(net.dead)}"
 
 
 def test_every_state_place_agrees(views: Any) -> None:
     """The places ever marked are exactly the states (and children) the engine enters."""
-    name, tr, chart, net, _ = views
+    name, _tr, chart, net, _ = views
     in_chart = chart.entered
     in_net = {k for p in net.markings for k, _ in p}
     assert in_chart == in_net, name
@@ -617,7 +617,8 @@ def reacts_to(tr: Translation, transition_id: str, name: str) -> bool | None:
         return name == f"autoflow.timer.join.{origin.invoke}"
     if origin.kind != "transition":
         return None
-    assert origin.state is not None and origin.index is not None
+    assert origin.state is not None
+    assert origin.index is not None
     chart = tr.charts[origin.scope]
     transition = chart.index.states[origin.state].transitions[origin.index]
     if transition.timer is not None:
