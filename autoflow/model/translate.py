@@ -49,7 +49,7 @@ transition; :func:`chart_to_net` returns just the net.  docs/petri-nets.md
   child's places); otherwise every child gets its own copy of the places.  A
   ``join`` transition takes the children's tokens when enough of them are
   in a top-level final state (all, any one, or ``count``; a ``count`` that
-  is not a literal counts as any number) and marks ``<invoke>.joined``;
+  is not a literal counts as 1) and marks ``<invoke>.joined``;
   with a timeout, a ``timeout`` transition takes them in any configuration
   where the join condition does not hold.  A transition on
   ``done.invoke.<id>`` takes ``<invoke>.joined``; leaving the invoking state
