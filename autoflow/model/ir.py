@@ -269,6 +269,7 @@ class Invoke:
     id: str | None = None
     idlocation: str | None = None
     type: str | None = None
+    typeexpr: Expr | None = None
     src: str | None = None
     srcexpr: Expr | None = None
     chart: Chart | None = None

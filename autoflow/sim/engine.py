@@ -1367,8 +1367,11 @@ class _Session:
                 except _Aborted:
                     return
         try:
-            if invoke.type is not None and invoke.type not in _INVOKE_TYPES:
-                self.error("error.execution", f"invoke: unsupported type {invoke.type!r}")
+            invoke_type = invoke.type
+            if invoke.typeexpr is not None:
+                invoke_type = _to_str(self.evaluate(invoke.typeexpr))
+            if invoke_type is not None and invoke_type not in _INVOKE_TYPES:
+                self.error("error.execution", f"invoke: unsupported type {invoke_type!r}")
                 return
             if invoke.srcexpr is not None:
                 self.evaluate(invoke.srcexpr)

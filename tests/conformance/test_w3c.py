@@ -26,7 +26,6 @@ MAX_TIMERS = 1000
 
 # Mandatory tests that do not pass, and why.
 KNOWN_FAILURES = {
-    "215": "SCXML reader: <invoke typeexpr> is not supported",
     "216": "<invoke srcexpr> must read a file at run time; the engine is pure (no I/O)",
     "302": "<script>: the cel datamodel has no scripting (autoflow rejects <script>)",
     "303": "<script>: the cel datamodel has no scripting (autoflow rejects <script>)",

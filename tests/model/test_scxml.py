@@ -354,3 +354,29 @@ def test_writer_output_is_plain_scxml_without_extensions_when_none_are_used() ->
     text = write_scxml(chart)
     assert "xmlns:af" not in text
     assert '<transition event="go" target="b"/>' in text
+
+
+def test_invoke_typeexpr_is_read_written_and_evaluated_when_entered() -> None:
+    from datetime import UTC, datetime
+
+    from autoflow.sim.engine import start
+
+    def document(kind: str) -> str:
+        return scxml(
+            '<datamodel><data id="kind" expr="' + kind + '"/></datamodel>'
+            '<state id="s"><invoke id="child" typeexpr="kind"><content>'
+            '<scxml version="1.0" datamodel="cel"><final id="f"/></scxml>'
+            "</content></invoke>"
+            '<transition event="done.invoke.child" target="ok"/>'
+            '<transition event="error.execution" target="bad"/></state>'
+            '<final id="ok"/><final id="bad"/>'
+        )
+
+    chart = read_scxml_text(document("'scxml'"), "typeexpr.scxml")
+    invoke = chart.states[0].invokes[0]
+    assert invoke.typeexpr == E("kind")
+    assert read_scxml_text(write_scxml(chart), "typeexpr.scxml") == chart
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert start(chart, now).snapshot.configuration[-1] == "ok"
+    unknown = read_scxml_text(document("'http://example.com/bpmn'"), "typeexpr.scxml")
+    assert start(unknown, now).snapshot.configuration[-1] == "bad"

@@ -1053,14 +1053,6 @@ class _Reader:
         self.check_element(node)
         for pair in (("type", "typeexpr"), ("src", "srcexpr"), ("id", "idlocation")):
             self.exclusive(node, *pair)
-        if "typeexpr" in node.attrs:
-            self.fail(
-                UnsupportedError,
-                "<invoke typeexpr> is not supported",
-                node,
-                attr="typeexpr",
-                hint="autoflow invokes SCXML charts only: omit the type",
-            )
         invoke_type = node.attrs.get("type")
         if invoke_type is not None and invoke_type.rstrip("/") not in (
             "scxml",
@@ -1152,6 +1144,7 @@ class _Reader:
             id=node.attrs.get("id"),
             idlocation=node.attrs.get("idlocation"),
             type=invoke_type,
+            typeexpr=self.optional_expr(node, "typeexpr"),
             src=src,
             srcexpr=self.optional_expr(node, "srcexpr"),
             chart=chart,
@@ -1653,8 +1646,8 @@ class _Writer:
     def invoke(self, invoke: Invoke) -> _El:
         element = _El("invoke")
         element.set("id", invoke.id).set("idlocation", invoke.idlocation)
-        element.set("type", invoke.type).set("src", invoke.src)
-        element.set("srcexpr", _source(invoke.srcexpr))
+        element.set("type", invoke.type).set("typeexpr", _source(invoke.typeexpr))
+        element.set("src", invoke.src).set("srcexpr", _source(invoke.srcexpr))
         if invoke.namelist:
             element.set("namelist", " ".join(invoke.namelist))
         if invoke.autoforward:
