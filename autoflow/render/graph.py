@@ -25,6 +25,8 @@ from autoflow.model.durations import format_duration, parse_duration
 from autoflow.model.ir import (
     Call,
     Chart,
+    Join,
+    JoinKind,
     Raise,
     Send,
     State,
@@ -231,6 +233,19 @@ def timer_label(timer: Timer) -> str:
     return f"at {shorten(timer.expr.source)}"
 
 
+def _join_label(join: Join) -> str:
+    """``join all``, ``join 3 of them``, with ``or after 7d`` when it has a timeout."""
+    if join.kind is JoinKind.COUNT and join.count is not None:
+        text = f"join {shorten(join.count.source)} of them"
+    else:
+        text = f"join {join.kind.value}"
+    if join.timeout is not None:
+        seconds = constant_seconds(join.timeout.source)
+        when = format_duration(seconds) if seconds is not None else shorten(join.timeout.source)
+        text += f" or after {when}"
+    return text
+
+
 def effect_names(actions: tuple[Any, ...]) -> tuple[str, ...]:
     """Short names of what actions make happen: effect calls, raised and sent events."""
     names: list[str] = []
@@ -295,7 +310,7 @@ def chart_graph(chart: Chart) -> DiagramGraph:
                     f"foreach {invoke.item or 'item'} in {shorten(invoke.foreach.source)}"
                 )
                 if invoke.join is not None:
-                    details.append(f"join {invoke.join.kind.value}")
+                    details.append(_join_label(invoke.join))
             else:
                 details.append(f"invoke {what}")
         for index, transition in enumerate(state.transitions):
