@@ -14,6 +14,7 @@ from autoflow import __version__
 from autoflow.commands.check import check
 from autoflow.commands.render import render
 from autoflow.commands.simulate import simulate
+from autoflow.commands.traces import traces
 from autoflow.commands.validate import validate
 from autoflow.console import out
 
@@ -49,6 +50,7 @@ app.command()(validate)
 app.command()(check)
 app.command()(simulate)
 app.command()(render)
+app.command()(traces)
 
 
 def main() -> None:

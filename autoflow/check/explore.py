@@ -64,6 +64,7 @@ DEFAULT_MAX_STATES = 20_000
 ASSUME_PREFIX = "__autoflow_assume_"
 _INTERNAL_PREFIXES = ("done.state.", "done.invoke.", "error.", "done.effect.", "autoflow.timer.")
 _MAX_VECTOR_GUARDS = 8
+MAX_EDGES_KEPT = 8  # per state and transition in StateSpace.entered_by / fired_by
 
 
 def transition_id(state: State, index: int) -> str:
@@ -104,11 +105,17 @@ class StateSpace:
     roots: list[int] = field(default_factory=list)
     fired: dict[str, int] = field(default_factory=dict)  # transition id -> first node after it
     entered: dict[str, int] = field(default_factory=dict)  # state id -> first node it is in
+    # the edges (node before, step; None: a start) on which each transition fired and
+    # each state was entered, in the order found (the first ends the shortest path that
+    # covers it; at most MAX_EDGES_KEPT each)
+    fired_by: dict[str, list[tuple[int | None, Step]]] = field(default_factory=dict)
+    entered_by: dict[str, list[tuple[int | None, Step]]] = field(default_factory=dict)
     # macrosteps the engine aborted (eventless loops): (node, step; node None: at start)
     loops: list[tuple[int | None, Step, str]] = field(default_factory=list)
     assumed: set[str] = field(default_factory=set)  # transition ids with undecided guards
     instance_key: dict[int, str] = field(default_factory=dict)  # root -> instance id
     truncated: bool = False
+    stopped: bool = False  # ``explore(stop=...)`` ended the search early
     partial: set[int] = field(default_factory=set)  # expanded, but successors dropped
     expanded: set[int] = field(default_factory=set)
     max_states: int = DEFAULT_MAX_STATES
@@ -147,7 +154,7 @@ class StateSpace:
     def complete(self) -> bool:
         """Every reachable abstract state was expanded: no ``--max-states`` cut and no
         macrostep the engine had to abort (an eventless loop hides what lies beyond)."""
-        return not self.truncated and not self.loops
+        return not self.truncated and not self.loops and not self.stopped
 
     @property
     def edges(self) -> int:
@@ -178,6 +185,15 @@ class StateSpace:
         return self.nodes[index].snapshot.done
 
 
+def _keep(
+    edges: dict[str, list[tuple[int | None, Step]]], key: str, parent: int | None, step: Step
+) -> None:
+    kept = edges.setdefault(key, [])
+    alike = sum(1 for p, s in kept if p == parent and s.event == step.event)
+    if len(kept) < MAX_EDGES_KEPT and alike < 2:  # keep a variety of events
+        kept.append((parent, step))
+
+
 def _freeze(value: Any) -> Hashable:
     if isinstance(value, Mapping):
         return tuple(sorted((str(k), _freeze(v)) for k, v in value.items()))
@@ -201,8 +217,10 @@ class _Explorer:
         chart: Chart,
         max_states: int,
         progress: Callable[[int, int], None] | None,
+        stop: Callable[[StateSpace], bool] | None = None,
     ) -> None:
         self.chart = chart
+        self.stop = stop
         self.reasoner = GuardReasoner(chart)
         self.tracked = sorted(data_domains(chart))
         self.progress = progress
@@ -344,7 +362,10 @@ class _Explorer:
                     queue.append(target)
             if self.progress is not None and len(self.space.nodes) % 1000 == 0:
                 self.progress(len(self.space.nodes), self.space.edges)
-        if self.space.truncated:
+            if self.stop is not None and queue and self.stop(self.space):
+                self.space.stopped = True
+                break
+        if self.space.truncated or self.space.stopped:
             # nodes left in the queue were never expanded
             for index in queue:
                 self.space.successors.setdefault(index, [])
@@ -395,26 +416,31 @@ class _Explorer:
         key = self.key(result.snapshot, now, pending)
         known = self.seen.get(key)
         if known is not None:
-            self.note_fired(result, step, known)
+            self.note_fired(result, step, known, parent)
             return known, False
         index = len(self.space.nodes)
         self.seen[key] = index
         depth = 0 if parent_node is None else parent_node.depth + 1
         self.space.nodes.append(Node(index, result.snapshot, now, pending, parent, step, depth))
-        self.note_fired(result, step, index)
+        self.note_fired(result, step, index, parent)
         for state in result.snapshot.configuration:
             self.space.entered.setdefault(state, index)
+            _keep(self.space.entered_by, state, parent, step)
         return index, True
 
-    def note_fired(self, result: engine.StepResult, step: Step, index: int) -> None:
+    def note_fired(
+        self, result: engine.StepResult, step: Step, index: int, parent: int | None
+    ) -> None:
         for micro in result.microsteps:
             if micro.session is not None:
                 continue
             for state in micro.entered:
                 self.space.entered.setdefault(state, index)
+                _keep(self.space.entered_by, state, parent, step)
             for label in micro.transitions:
                 for tid in self.resolve(label, micro.event):
                     self.space.fired.setdefault(tid, index)
+                    _keep(self.space.fired_by, tid, parent, step)
 
     def resolve(self, label: str, event: engine.Event | None) -> list[str]:
         """Transition ids a microstep label can stand for (several when ambiguous)."""
@@ -725,9 +751,14 @@ def explore(
     *,
     max_states: int = DEFAULT_MAX_STATES,
     progress: Callable[[int, int], None] | None = None,
+    stop: Callable[[StateSpace], bool] | None = None,
 ) -> StateSpace:
-    """Explore ``chart``'s reachable abstract states (at most ``max_states``)."""
-    return _Explorer(chart, max_states, progress).run()
+    """Explore ``chart``'s reachable abstract states (at most ``max_states``).
+
+    ``stop`` is asked after each expanded node; when it answers true the search
+    ends there (``space.stopped``; the space is then not :attr:`~StateSpace.complete`).
+    """
+    return _Explorer(chart, max_states, progress, stop).run()
 
 
 def format_offset(elapsed: timedelta) -> str:

@@ -1,0 +1,1172 @@
+"""Generated traces: the model itself says which event sequences matter.
+
+``autoflow traces`` (and :func:`generate`) writes trace files
+(docs/traces.md) for a statechart, by one of four strategies:
+
+``cover-states`` / ``cover-transitions``
+    a small set of shortest event paths that together enter every reachable
+    state / fire every reachable transition, with timers advanced exactly to
+    their due times (as XState's graph utilities do for its machines);
+``random``
+    seeded random walks with realistic inter-event times (minutes to hours
+    for events and human answers, no delay for API results), reproducible
+    from the seed;
+``boundary``
+    for every timer, the same event just before (``due - 1s``) and just after
+    (``due + 1s``) its deadline.
+
+Nothing here explores the state space a second time: the paths come from the
+checker's exploration (:func:`autoflow.check.explore.explore`, which drives the
+real engine breadth-first, so a node's parent chain is a shortest path), and
+the event payloads from its guard reasoning (z3 witnesses that make each guard
+branch win in turn).  GitLab events become ``webhook`` lines built from real
+webhook bodies (``autoflow/sim/webhooks/``, copied next to the traces) with
+only the fields the guards read merged in.
+
+Each path is replayed through the engine to learn the effects it makes; the
+outcome of every effect the path answers becomes a ``stub`` (the answer the
+exploration chose), every other effect is held (``{"policy": {"*": "hold"}}``)
+and, when the path answers it later, its result is an ``event`` line.  The
+trace is then run by the simulator, and every step's outcome is written back as
+an ``expect`` line — the configuration reached, the effects made, completion —
+so that ``autoflow simulate CHANGED_MODEL DIR`` names the first step where a
+changed workflow behaves differently.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any, Protocol
+
+from autoflow.check.explore import ASSUME_PREFIX, Node, StateSpace, Step, explore
+from autoflow.check.guards import Verdict
+from autoflow.errors import AutoflowError, SimulationError
+from autoflow.model.cel import ast, cel_literal, compile_expression
+from autoflow.model.events import WebhookError, webhook_to_event
+from autoflow.model.ir import Chart, Expr, StateKind, walk_states
+from autoflow.sim import engine
+from autoflow.sim.clock import DEFAULT_EPOCH, format_instant
+from autoflow.sim.simulator import StepRecord, TraceResult, simulate_trace, to_jsonable
+from autoflow.sim.trace import deep_merge, parse_trace
+
+__all__ = [
+    "STRATEGIES",
+    "GeneratedTrace",
+    "Generation",
+    "Walker",
+    "generate",
+    "reachable",
+    "write_generation",
+]
+
+STRATEGIES = ("cover-states", "cover-transitions", "random", "boundary")
+DEFAULT_HORIZON = timedelta(days=30)
+#: Events one random walk makes at most.
+MAX_WALK_EVENTS = 40
+#: Start instants a cover strategy tries for one path (the first is the default epoch).
+MAX_SHIFTS = 4
+#: Payload fields dropped at most when looking for one that takes the explored path.
+MAX_SEARCH = 24
+#: Directory, next to the traces, holding the webhook bodies they load.
+WEBHOOK_DIR = "webhooks"
+
+_PAYLOADS = Path(__file__).parent / "webhooks"
+# object_kind -> (X-Gitlab-Event, base payload file)
+_HOOKS: dict[str, tuple[str, str]] = {
+    "issue": ("Issue Hook", "issue.json"),
+    "work_item": ("Issue Hook", "issue.json"),
+    "merge_request": ("Merge Request Hook", "merge_request.json"),
+    "milestone": ("Milestone Hook", "milestone.json"),
+    "note": ("Note Hook", "note_issue.json"),
+    "pipeline": ("Pipeline Hook", "pipeline.json"),
+    "push": ("Push Hook", "push.json"),
+    "tag_push": ("Tag Push Hook", "tag_push.json"),
+    "deployment": ("Deployment Hook", "deployment.json"),
+    "emoji": ("Emoji Hook", "emoji.json"),
+}
+_FILL_DEFAULTS = (1, "x")  # what the explorer puts in paths no guard constrains
+_API_PREFIXES = ("gitlab.", "http.", "notify")
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class GeneratedTrace:
+    """One generated trace file: its name (without ``.jsonl``) and its JSON lines."""
+
+    name: str
+    lines: tuple[dict[str, Any], ...]
+    states: tuple[str, ...] = ()  # covered when simulated
+    transitions: tuple[str, ...] = ()
+    events: int = 0  # event, webhook and timer steps it makes
+
+    def text(self) -> str:
+        return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in self.lines)
+
+
+@dataclass(frozen=True)
+class Generation:
+    """What :func:`generate` made: the traces, and for the cover strategies what they cover."""
+
+    chart: Chart
+    strategy: str
+    traces: tuple[GeneratedTrace, ...]
+    webhooks: tuple[str, ...] = ()  # base payload files the traces load (``webhooks/<file>``)
+    targets: tuple[str, ...] = ()  # reachable states or transitions the strategy aims at
+    missed: tuple[str, ...] = ()  # targets no trace covered when simulated
+    explored: int = 0  # abstract states the exploration visited
+    seconds: float = 0.0
+
+    @property
+    def covered(self) -> tuple[str, ...]:
+        return tuple(t for t in self.targets if t not in set(self.missed))
+
+
+def reachable(space: StateSpace) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The states entered and the transitions fired in an exploration, sorted."""
+    return tuple(sorted(space.entered_by)), tuple(sorted(space.fired_by))
+
+
+# --------------------------------------------------------------------------- moves
+
+
+@dataclass(frozen=True)
+class _Move:
+    """One input of a trace at an absolute time."""
+
+    kind: str  # "start" | "event" | "result" | "timer"
+    at: datetime
+    event: str | None = None
+    data: Any = None
+    answers: str | None = None  # result: the explorer's id of the effect it answers
+    target: tuple[str, ...] | None = None  # the configuration the exploration reached
+    webhook: tuple[str, str, dict[str, Any]] | None = None  # header, base file, merge
+    assumed: tuple[str, ...] = ()  # guards the exploration assumed (see explore.Step)
+    wanted: str | None = None  # the transition this move is meant to fire
+
+
+@dataclass
+class _Replayed:
+    """A move after the engine ran it: the effects it made (ids as the exploration's)."""
+
+    move: _Move
+    effects: tuple[engine.Effect, ...] = ()
+    answer: engine.Effect | None = None  # result moves: the effect answered
+
+
+def _clean(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _clean(v) for k, v in data.items() if not str(k).startswith(ASSUME_PREFIX)}
+    return data
+
+
+def _is_api(effect: str) -> bool:
+    return effect.startswith(_API_PREFIXES)
+
+
+@cache
+def _base_payload(file: str) -> dict[str, Any]:
+    data = json.loads((_PAYLOADS / file).read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def _get(payload: Any, parts: Sequence[str]) -> Any:
+    node = payload
+    for part in parts:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
+
+
+def _realistic(overlay: Any, base: Any, prefix: tuple[str, ...] = ()) -> Any:
+    """``overlay`` without the placeholder values the base payload has real values for."""
+    if not isinstance(overlay, dict):
+        return overlay
+    result: dict[str, Any] = {}
+    for key, value in overlay.items():
+        path = (*prefix, key)
+        real = _get(base, path)
+        if isinstance(value, dict):
+            value = _realistic(value, base, path)
+            if not value and isinstance(real, dict):
+                continue
+        elif (
+            real is not None
+            and not isinstance(real, dict | list)
+            and any(type(value) is type(d) and value == d for d in _FILL_DEFAULTS)
+        ):
+            continue
+        result[key] = value
+    return result
+
+
+def _webhook(name: str, data: Any) -> list[tuple[str, str, dict[str, Any], Any]]:
+    """Ways to deliver ``gitlab.<kind>[.<action>]`` as a real webhook: (header, file,
+    merge, body), the realistic one (placeholders left to the real payload) first."""
+    parts = name.split(".")
+    if len(parts) < 2 or parts[0] != "gitlab" or parts[1] not in _HOOKS:
+        return []
+    if data is not None and not isinstance(data, dict):
+        return []
+    kind = parts[1]
+    action = ".".join(parts[2:]) or None
+    header, file = _HOOKS[kind]
+    base = _base_payload(file)
+    fixed: dict[str, Any] = {"object_kind": kind}
+    if kind == "milestone":
+        fixed["action"] = action
+    elif action is not None or isinstance(_get(base, ("object_attributes", "action")), str):
+        fixed["object_attributes"] = {"action": action}
+    found = []
+    variants = [_realistic(data or {}, base), data or {}]
+    for index, overlay in enumerate(variants):
+        if index and overlay == variants[0]:
+            continue
+        merge = deep_merge(overlay, fixed)
+        if merge.get("object_kind") == base.get("object_kind"):
+            del merge["object_kind"]
+        body = deep_merge(base, merge)
+        try:
+            mapped, _ = webhook_to_event({"X-Gitlab-Event": header}, body)
+        except WebhookError:
+            continue
+        if mapped == name:
+            found.append((header, file, merge, body))
+    return found
+
+
+# --------------------------------------------------------------------------- guards
+
+
+def specialise(expr: Expr, data: Mapping[str, Any]) -> Expr:
+    """``expr`` with every sub-expression that reads only data replaced by its value.
+
+    ``approvers.filter(a, a != requester)`` is outside what the guard reasoner
+    decides; with the instance's data it is the literal ``["anna", "ben"]``, and
+    the guard around it becomes decidable.
+    """
+    try:
+        tree = expr.program.ast
+    except AutoflowError:
+        return expr
+    source = expr.source
+    names = set(data)
+    edits: list[tuple[int, int, str]] = []
+
+    def visit(node: ast.Node) -> None:
+        if not isinstance(node, ast.Literal | ast.Ident | ast.Select) and node.end > node.offset:
+            try:
+                program = compile_expression(source[node.offset : node.end], expr.span)
+                free = program.free_variables
+                if free and free <= names:
+                    value = program.evaluate({k: data[k] for k in free})
+                    edits.append((node.offset, node.end, f"({cel_literal(value)})"))
+                    return
+            except (AutoflowError, ValueError, TypeError):
+                pass
+        for child in ast.children(node):
+            visit(child)
+
+    visit(tree)
+    if not edits:
+        return expr
+    for offset, end, text in sorted(edits, reverse=True):
+        source = source[:offset] + text + source[end:]
+    try:
+        compile_expression(source, expr.span)
+    except AutoflowError:
+        return expr
+    return Expr(source, expr.span)
+
+
+class _Solver:
+    """Payloads for moves whose guards the exploration had to assume."""
+
+    def __init__(self, chart: Chart, space: StateSpace) -> None:
+        self.chart = chart
+        self.reasoner = space.reasoner
+        self.flags: dict[str, tuple[str, Expr]] = {}
+        self.guards: dict[str, Expr] = {}
+        for state in walk_states(chart.states):
+            for index, t in enumerate(state.transitions):
+                tid = f"{state.id}#{index}"
+                if t.guard is not None:
+                    self.guards[tid] = t.guard
+                    flag = ASSUME_PREFIX + "".join(c if c.isalnum() else "_" for c in tid)
+                    self.flags[flag] = (tid, t.guard)
+
+    def solve(
+        self, move: _Move, snapshot: engine.Snapshot | None, data: Mapping[str, Any] | None
+    ) -> Any:
+        if self.reasoner is None or data is None:
+            return None
+        plain = {k: v for k, v in data.items() if not k.startswith("_")}
+        known = {**plain, "now": move.at}
+        true: list[Expr] = []
+        false: list[Expr] = []
+        for item in move.assumed:
+            name, _, value = item.partition("=")
+            if name in self.flags:
+                guard = self.flags[name][1]
+                (true if value == "True" else false).append(specialise(guard, known))
+            elif item in self.guards:
+                true.append(specialise(self.guards[item], known))
+                false.extend(specialise(g, known) for g in self.earlier(item, move))
+        if move.wanted is not None and move.wanted not in move.assumed:
+            if move.wanted in self.guards:
+                true.append(specialise(self.guards[move.wanted], known))
+            false.extend(specialise(g, known) for g in self.earlier(move.wanted, move))
+        if move.kind == "start" and move.event is not None:
+            true.extend(
+                t.filter
+                for t in self.chart.triggers
+                if t.start
+                and t.filter is not None
+                and any(_descriptor_matches(d, move.event) for d in t.events)
+            )
+        if not true and not false:
+            return None
+        solution = self.reasoner.solve(true, false, data=plain)
+        if solution.verdict is not Verdict.SAT or not isinstance(solution.payload, dict):
+            return None
+        base = move.data if isinstance(move.data, dict) else {}
+        payload = deep_merge(base, solution.payload)
+        # "the event has no such field": the witness may still carry a value for it
+        for fact, holds in solution.values.items():
+            head, found, key = fact.partition(" contains ")
+            if found and holds is False and head.startswith("event.") and "[0]" not in head:
+                parts = (*head.split(".")[1:], key.strip("'\""))
+                payload = _set_null(payload, parts)
+        return payload
+
+    def earlier(self, tid: str, move: _Move) -> list[Expr]:
+        """Guards of transitions before ``tid`` in its state on the same event."""
+        source, _, index = tid.rpartition("#")
+        state = self.chart.index.states.get(source)
+        if state is None:
+            return []
+        mine = state.transitions[int(index)]
+
+        def alike(t: Any) -> bool:
+            if not mine.events and mine.timer is None:
+                return not t.events and t.timer is None
+            return any(_descriptor_matches(d, move.event or "") for d in t.events)
+
+        return [
+            t.guard for t in state.transitions[: int(index)] if t.guard is not None and alike(t)
+        ]
+
+
+# --------------------------------------------------------------------------- replay
+
+
+class _Replay:
+    """The engine run of a sequence of moves, one at a time (lockstep with a path)."""
+
+    def __init__(self, chart: Chart, solver: _Solver | None = None) -> None:
+        self.chart = chart
+        self.solver = solver
+        self.snapshot: engine.Snapshot | None = None
+        self.now = DEFAULT_EPOCH
+        self.done: list[_Replayed] = []
+        self.effects: dict[str, engine.Effect] = {}
+        self.answered: set[str] = set()
+
+    def copy_state(self) -> tuple[Any, ...]:
+        return (self.snapshot, self.now, list(self.done), dict(self.effects), set(self.answered))
+
+    def restore(self, state: tuple[Any, ...]) -> None:
+        snapshot, now, done, effects, answered = state
+        self.snapshot, self.now = snapshot, now
+        self.done, self.effects, self.answered = list(done), dict(effects), set(answered)
+
+    def apply(self, move: _Move) -> bool:
+        """Run ``move``; False (and nothing changed) when the engine refuses it."""
+        answer: engine.Effect | None = None
+        try:
+            if move.kind == "start":
+                event = None if move.event is None else engine.Event(move.event, move.data)
+                if event is not None and not _starts(self.chart, event, move.at):
+                    return False
+                result = engine.start(self.chart, move.at, event=event)
+            elif self.snapshot is None or self.snapshot.done:
+                return False
+            elif move.kind == "timer":
+                if engine.next_due(self.snapshot) is None:
+                    return False
+                result = engine.fire_due(self.chart, self.snapshot, move.at)
+            elif move.kind == "result":
+                answer = self.effects.get(move.answers or "")
+                if answer is None or answer.id in self.answered or move.event is None:
+                    return False
+                event = engine.Event(move.event, move.data, sendid=answer.id)
+                result = engine.step(self.chart, self.snapshot, event, move.at)
+            else:
+                assert move.event is not None
+                result = engine.step(
+                    self.chart, self.snapshot, engine.Event(move.event, move.data), move.at
+                )
+        except (SimulationError, AutoflowError):
+            return False
+        if answer is not None:
+            self.answered.add(answer.id)
+        self.snapshot = result.snapshot
+        self.now = move.at
+        for effect in result.effects:
+            self.effects[effect.id] = effect
+        self.done.append(_Replayed(move, result.effects, answer))
+        return True
+
+    def apply_move(self, move: _Move) -> bool:
+        """Run ``move``; a payload the exploration could not decide is solved again
+        with the data the instance has at this point."""
+        if (move.assumed or move.wanted) and self.solver is not None and move.kind != "timer":
+            saved = self.copy_state()
+            data = self.snapshot.datamodel if self.snapshot is not None else None
+            if data is None and self.apply(move):  # a start: the data it binds
+                data = self.snapshot.datamodel if self.snapshot is not None else None
+                self.restore(saved)
+            payload = self.solver.solve(move, self.snapshot, data)
+            if payload is not None:
+                candidate = replace(move, data=payload)
+                if self.apply_event(candidate) if move.kind != "result" else self.apply(candidate):
+                    if move.target is None or (
+                        self.snapshot is not None and self.snapshot.configuration == move.target
+                    ):
+                        return True
+                    self.restore(saved)
+            if move.target is not None and isinstance(move.data, dict):
+                found = self.search(move)
+                if found:
+                    return True
+        return self.apply_event(move) if move.kind != "result" else self.apply(move)
+
+    def search(self, move: _Move) -> bool:
+        """Drop placeholder fields of the payload, one at a time, until the move reaches
+        the configuration the exploration reached (guards read through data that
+        entry actions compute are beyond the guard reasoner)."""
+        saved = self.copy_state()
+        data = move.data
+        for _ in range(MAX_SEARCH):
+            improved = False
+            for path in _placeholder_paths(data):
+                candidate = replace(move, data=_without(data, path), assumed=(), wanted=None)
+                ok = self.apply_event(candidate) if move.kind != "result" else self.apply(candidate)
+                if not ok:
+                    continue
+                if self.snapshot is not None and self.snapshot.configuration == move.target:
+                    return True
+                self.restore(saved)
+                data = candidate.data
+                improved = True
+                break
+            if not improved:
+                break
+        self.restore(saved)
+        return False
+
+    def apply_event(self, move: _Move) -> bool:
+        """Run an event or start move, delivered as a real webhook when it is a GitLab
+        event and that reaches the configuration the exploration reached."""
+        options = _webhook(move.event, move.data) if move.event is not None else []
+        saved = self.copy_state()
+        for header, file, merge, body in options:
+            candidate = replace(move, data=body, webhook=(header, file, merge))
+            if self.apply(candidate):
+                if (
+                    move.target is None
+                    or self.snapshot is None
+                    or self.snapshot.configuration == move.target
+                ):
+                    return True
+                self.restore(saved)
+        return self.apply(move)
+
+
+# --------------------------------------------------------------------------- trace lines
+
+
+def _time_text(at: datetime, previous: datetime | None) -> str:
+    if previous is None:
+        return format_instant(at)
+    from autoflow.model.durations import format_duration
+
+    return "+" + format_duration((at - previous).total_seconds())
+
+
+@dataclass
+class _Line:
+    at: datetime
+    body: dict[str, Any]
+    input: bool = False  # an event the simulator records steps for
+    placeholder: bool = False  # an expect line that only makes timers due by then fire
+
+
+class _TraceBuilder:
+    """Trace lines for replayed moves, and expectations from a simulator run."""
+
+    def __init__(self, chart: Chart, instance: str | None) -> None:
+        self.chart = chart
+        self.instance = instance  # routes later events (workflows with triggers)
+
+    def lines(self, replayed: Sequence[_Replayed]) -> list[_Line]:
+        if not replayed:
+            return []
+        start = replayed[0].move.at
+        lines = [_Line(start, {"policy": {"*": "hold"}})]
+        emitted_at: dict[str, int] = {}
+        for position, item in enumerate(replayed):
+            for effect in item.effects:
+                emitted_at[effect.id] = position
+        # answers given right after the step that made the call (nothing but other
+        # answers in between, no time passing) are stubs; later ones are events
+        # a stub must come before the line whose step chain makes the call: the line
+        # of the input that started the chain (its anchor)
+        stubbed: dict[int, list[tuple[int, int, _Replayed]]] = {}
+        held: set[int] = set()
+        anchor: list[int] = []
+        for position, item in enumerate(replayed):
+            anchor.append(position)
+            if item.answer is None:
+                continue
+            origin = emitted_at.get(item.answer.id, 0)
+            immediate = item.move.at == replayed[origin].move.at and all(
+                r.move.kind == "result" for r in replayed[origin + 1 : position]
+            )
+            child = "/" in item.answer.id.rsplit(":", 2)[0]
+            if immediate or child:
+                anchor[position] = anchor[origin]
+                order = (origin, _effect_order(replayed[origin].effects, item.answer))
+                stubbed.setdefault(anchor[origin], []).append((*order, item))
+            else:
+                held.add(position)
+        previous_time = start
+        for position, item in enumerate(replayed):
+            move = item.move
+            stub_time = move.at if move.kind != "timer" else previous_time
+            for _, _, answered in sorted(stubbed.get(position, []), key=lambda s: s[:2]):
+                lines.append(_Line(stub_time, {"stub": _stub(answered)}))
+            if move.kind == "start":
+                if move.event is None:
+                    lines.append(_Line(move.at, {"expect": {"inactive": []}}, placeholder=True))
+                else:
+                    lines.append(_Line(move.at, self.event_line(move, None), input=True))
+            elif move.kind == "timer":
+                lines.append(_Line(move.at, {"expect": {"inactive": []}}, placeholder=True))
+            elif move.kind == "result":
+                if position in held:
+                    lines.append(_Line(move.at, self.event_line(move, self.instance), input=True))
+                else:
+                    continue
+            else:
+                lines.append(_Line(move.at, self.event_line(move, self.instance), input=True))
+            previous_time = move.at
+        return lines
+
+    def event_line(self, move: _Move, instance: str | None) -> dict[str, Any]:
+        body: dict[str, Any]
+        if move.webhook is not None:
+            header, file, merge = move.webhook
+            hook: dict[str, Any] = {
+                "headers": {"X-Gitlab-Event": header},
+                "body_file": f"{WEBHOOK_DIR}/{file}",
+            }
+            if merge:
+                hook["merge"] = to_jsonable(merge)
+            body = {"webhook": hook}
+        else:
+            assert move.event is not None
+            body = {"event": move.event}
+            if move.data is not None:
+                body["data"] = to_jsonable(move.data)
+        if instance is not None:
+            body["instance"] = instance
+        return body
+
+
+def _effect_order(effects: Sequence[engine.Effect], effect: engine.Effect | None) -> int:
+    for index, candidate in enumerate(effects):
+        if effect is not None and candidate.id == effect.id:
+            return index
+    return len(effects)
+
+
+def _stub(item: _Replayed) -> dict[str, Any]:
+    assert item.answer is not None and item.move.event is not None
+    stub: dict[str, Any] = {"effect": item.answer.effect}
+    if item.answer.args:
+        stub["match"] = to_jsonable(item.answer.args)
+    data = to_jsonable(_clean(item.move.data))
+    if item.move.event.startswith("error."):
+        stub["error"] = data
+    else:
+        stub["result"] = data
+    return stub
+
+
+def _render(lines: Sequence[_Line], comment: str | None) -> tuple[str, list[int]]:
+    """Trace text, and the file line number of each line."""
+    out: list[str] = []
+    numbers: list[int] = []
+    if comment:
+        out.append(json.dumps({"comment": comment}, ensure_ascii=False))
+    previous: datetime | None = None
+    for line in lines:
+        obj: dict[str, Any] = {}
+        if previous is None or line.at != previous:
+            obj["at"] = _time_text(line.at, previous)
+        obj.update(line.body)
+        previous = line.at
+        out.append(json.dumps(obj, ensure_ascii=False))
+        numbers.append(len(out))
+    return "".join(text + "\n" for text in out), numbers
+
+
+def _expectations(lines: list[_Line], numbers: list[int], result: TraceResult) -> list[_Line]:
+    """``lines`` with an ``expect`` line after every step the simulator made."""
+    by_number = {number: index for index, number in enumerate(numbers)}
+    groups: list[tuple[int | None, datetime, list[StepRecord]]] = []
+    for record in result.steps:
+        key = by_number.get(record.line) if record.line is not None else None
+        if groups and groups[-1][0] == key and (key is not None or groups[-1][1] == record.at):
+            groups[-1][2].append(record)
+        else:
+            groups.append((key, record.at, [record]))
+    inserted: dict[int, list[_Line]] = {}  # before line index -> expect lines
+    after: dict[int, dict[str, Any]] = {}
+    configuration: tuple[str, ...] | None = None
+    completed = False
+    placeholders = [i for i, line in enumerate(lines) if line.placeholder]
+    used: set[int] = set()
+    for key, at, records in groups:
+        effects: list[dict[str, Any]] = []
+        for record in records:
+            if record.kind != "ignored":
+                configuration = record.configuration
+                completed = record.completed
+            effects.extend(
+                {"effect": e.effect, "args": to_jsonable(e.args)} for e in record.effects
+            )
+        expect: dict[str, Any]
+        if configuration is None:
+            expect = {"instances": 0}
+        else:
+            expect = {"configuration": list(configuration)}
+            if effects:
+                expect["effects"] = effects
+            if completed:
+                expect["completed"] = True
+        if key is not None:
+            after[key] = expect
+            continue
+        slot = next((i for i in placeholders if i not in used and lines[i].at == at), None)
+        if slot is not None:
+            used.add(slot)
+            after[slot] = expect
+            continue
+        before = next(
+            (
+                i
+                for i, line in enumerate(lines)
+                if line.at > at or (line.placeholder and line.at >= at and i not in used)
+            ),
+            len(lines),
+        )
+        inserted.setdefault(before, []).append(_Line(at, {"expect": expect}))
+    final: list[_Line] = []
+    for index, line in enumerate(lines):
+        final.extend(inserted.get(index, []))
+        if line.placeholder:
+            if index in after:
+                final.append(_Line(line.at, {"expect": after[index]}))
+            continue
+        final.append(line)
+        if index in after:
+            final.append(_Line(line.at, {"expect": after[index]}))
+    final.extend(inserted.get(len(lines), []))
+    return final
+
+
+# --------------------------------------------------------------------------- the generator
+
+
+class _Chooser(Protocol):
+    def index(self, n: int) -> int: ...
+    def delay(self, low: float, high: float) -> float: ...
+    def stop(self) -> bool: ...
+
+
+class _RandomChooser:
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def index(self, n: int) -> int:
+        return self.rng.randrange(n)
+
+    def delay(self, low: float, high: float) -> float:
+        if high <= low:
+            return max(0.0, high)
+        return round(math.exp(self.rng.uniform(math.log(low), math.log(high))))
+
+    def stop(self) -> bool:
+        return self.rng.random() < 0.03
+
+
+class Walker:
+    """Trace building over one chart's explored state space (shared by the strategies
+    and by the hypothesis strategies of :mod:`autoflow.testing`)."""
+
+    def __init__(self, chart: Chart, *, complete: bool = True) -> None:
+        self.chart = chart
+        if complete:
+            self.space = explore(chart)
+        else:
+            states = {s.id for s in walk_states(chart.states) if s.kind is not StateKind.HISTORY}
+            transitions = sum(
+                len(s.transitions)
+                for s in walk_states(chart.states)
+                if s.kind is not StateKind.HISTORY
+            )
+
+            def everything(space: StateSpace) -> bool:
+                return len(space.fired_by) >= transitions and states <= set(space.entered_by)
+
+            self.space = explore(chart, stop=everything)
+        self.keyed = bool(chart.triggers)
+        self.solver = _Solver(chart, self.space)
+
+    # -- paths -----------------------------------------------------------------
+
+    def target_of(self, parent: int | None, step: Step) -> Node | None:
+        if parent is None:
+            return next(
+                (self.space.nodes[r] for r in self.space.roots if self.space.nodes[r].step is step),
+                None,
+            )
+        for target, candidate in self.space.successors.get(parent, []):
+            if candidate is step:
+                return self.space.nodes[target]
+        return None
+
+    def moves_to(self, parent: int | None, step: Step) -> list[_Move]:
+        """The moves of the shortest path ending with ``step`` taken in node ``parent``."""
+        edges: list[tuple[Node | None, Step, Node | None]] = []
+        nodes = self.space.path(parent) if parent is not None else []
+        for node in nodes:
+            if node.step is not None:
+                before = None if node.parent is None else self.space.nodes[node.parent]
+                edges.append((before, node.step, node))
+        last_before = None if parent is None else self.space.nodes[parent]
+        edges.append((last_before, step, self.target_of(parent, step)))
+        return [self.move(before, s, after) for before, s, after in edges]
+
+    def moves_firing(self, target: str, parent: int | None, step: Step) -> list[_Move]:
+        moves = self.moves_to(parent, step)
+        if "#" in target and moves[-1].kind != "timer":
+            moves[-1] = replace(moves[-1], wanted=target)
+        return moves
+
+    def move(self, before: Node | None, step: Step, after: Node | None) -> _Move:
+        now = DEFAULT_EPOCH if before is None else before.now
+        target = None if after is None else after.snapshot.configuration
+        data = _clean(step.data)
+        if step.kind == "timer":
+            return _Move("timer", now + step.elapsed, target=target)
+        if step.kind == "result":
+            return _Move(
+                "result",
+                now,
+                step.event,
+                data,
+                answers=step.sendid,
+                target=target,
+                assumed=step.assumed,
+            )
+        return _Move(step.kind, now, step.event, data, target=target, assumed=step.assumed)
+
+    # -- realising moves as a trace ---------------------------------------------
+
+    def replay(self, moves: Iterable[_Move]) -> _Replay:
+        replay = _Replay(self.chart, self.solver)
+        for move in moves:
+            replay.apply_move(move)
+        return replay
+
+    def realise(
+        self,
+        name: str,
+        replay: _Replay,
+        comment: str | None,
+        *,
+        expectations: bool = True,
+    ) -> GeneratedTrace | None:
+        done = replay.done
+        if not done or done[0].move.kind != "start":
+            return None
+        builder = _TraceBuilder(self.chart, self.instance_of(done[0].move) if self.keyed else None)
+        lines = builder.lines(done)
+        text, numbers = _render(lines, comment)
+        # body_file "webhooks/<file>" resolves next to the package's copies
+        trace = parse_trace(text, str(_PAYLOADS.parent / f"{name}.jsonl"))
+        result = simulate_trace(self.chart, trace)
+        if expectations:
+            lines = _expectations(lines, numbers, result)
+        else:
+            lines = [line for line in lines if not line.placeholder]
+        text, _ = _render(lines, comment)
+        body = [json.loads(raw) for raw in text.splitlines()]
+        return GeneratedTrace(
+            name,
+            tuple(body),
+            result.states_covered,
+            result.transitions_covered,
+            sum(1 for r in done if r.move.kind != "result"),
+        )
+
+    def instance_of(self, start: _Move) -> str:
+        """The instance key the simulator gives an instance started by ``start``."""
+        if start.event is None:
+            return "instance"
+        activation = {"event": start.data, "_event": {"name": start.event}, "now": start.at}
+        for trigger in self.chart.triggers:
+            if not trigger.start or not any(
+                _descriptor_matches(d, start.event) for d in trigger.events
+            ):
+                continue
+            if trigger.key is None:
+                return "instance"
+            try:
+                value = trigger.key.program.evaluate(activation)
+            except AutoflowError:
+                return "instance"
+            return value if isinstance(value, str) else str(to_jsonable(value))
+        return "instance"
+
+    # -- strategies -------------------------------------------------------------
+
+    def cover(self, kind: str) -> tuple[list[GeneratedTrace], tuple[str, ...], tuple[str, ...]]:
+        """Shortest paths, deepest target first, until every target is covered."""
+        edges = self.space.entered_by if kind == "states" else self.space.fired_by
+        targets = tuple(sorted(edges))
+
+        def depth(target: str) -> int:
+            parent = edges[target][0][0]
+            return -1 if parent is None else self.space.nodes[parent].depth
+
+        order = sorted(targets, key=lambda t: (-depth(t), t))
+        covered: set[str] = set()
+        traces: list[GeneratedTrace] = []
+        missed: list[str] = []
+        noun = "state" if kind == "states" else "transition"
+        for target in order:
+            if target in covered:
+                continue
+            name = f"{noun}-{len(traces) + 1:02d}"
+            verb = "enters" if kind == "states" else "fires"
+            found: GeneratedTrace | None = None
+            fallback: GeneratedTrace | None = None
+            # the shortest path first; when the engine does not follow it (a guard the
+            # exploration assumed), other paths, and the same paths started at the
+            # instants the workflow's data names (a change-freeze window, ...)
+            for wanted, parent, step in self.ways(kind, target):
+                moves = self.moves_firing(wanted, parent, step)
+                for shift in self.shifts(moves):
+                    shifted = [replace(m, at=m.at + shift) for m in moves]
+                    comment = f"shortest path that {verb} {target}"
+                    trace = self.realise(name, self.replay(shifted), comment)
+                    if trace is None:
+                        continue
+                    got = set(trace.states if kind == "states" else trace.transitions)
+                    if target in got:
+                        found = trace
+                        break
+                    if fallback is None and got - covered:
+                        fallback = trace
+                if found is not None:
+                    break
+            chosen = found or fallback
+            if found is None:
+                missed.append(target)
+            if chosen is not None:
+                got = set(chosen.states if kind == "states" else chosen.transitions)
+                if got - covered:
+                    traces.append(chosen)
+                    covered |= got
+        missed = [t for t in missed if t not in covered]
+        return traces, targets, tuple(sorted(missed))
+
+    def ways(self, kind: str, target: str) -> list[tuple[str, int | None, Step]]:
+        """Edges that cover ``target``; for a state, then those of the transitions into it."""
+        if kind == "transitions":
+            return [(target, p, s) for p, s in self.space.fired_by.get(target, [])]
+        ways = [(target, p, s) for p, s in self.space.entered_by.get(target, [])]
+        for state in walk_states(self.chart.states):
+            for index, t in enumerate(state.transitions):
+                tid = f"{state.id}#{index}"
+                if target in t.targets:
+                    ways.extend((tid, p, s) for p, s in self.space.fired_by.get(tid, []))
+        return ways
+
+    def shifts(self, moves: Sequence[_Move]) -> list[timedelta]:
+        """Offsets to try for a path: none, then each instant in the initial data."""
+        result = [timedelta(0)]
+        if not moves:
+            return result
+        replay = _Replay(self.chart)
+        if not replay.apply(moves[0]) or replay.snapshot is None:
+            return result
+        for instant in sorted(set(_instants(replay.snapshot.datamodel))):
+            if instant > moves[0].at and len(result) < MAX_SHIFTS:
+                result.append(instant - moves[0].at)
+        return result
+
+    def boundary(self) -> list[GeneratedTrace]:
+        """For each timer transition: an input just before and just after its deadline."""
+        traces: list[GeneratedTrace] = []
+        timers = sorted(
+            (tid, edges[0])
+            for tid, edges in self.space.fired_by.items()
+            if edges[0][1].kind == "timer"
+        )
+        for tid, (parent, step) in timers:
+            if parent is None:
+                continue
+            moves = self.moves_to(parent, step)
+            prefix, timer = moves[:-1], moves[-1]
+            node = self.space.nodes[parent]
+            competing = [s for _, s in self.space.successors.get(parent, []) if s.kind != "timer"]
+            second = timedelta(seconds=1)
+            for side in ("before", "after"):
+                if competing:
+                    base = self.move(node, competing[0], None)
+                    at = timer.at - second if side == "before" else timer.at + second
+                    tail = [replace(base, at=at)]
+                    if side == "after":
+                        tail.insert(0, timer)
+                    what = f"{competing[0].event} {'1s before' if side == 'before' else '1s after'}"
+                else:
+                    at = timer.at - second if side == "before" else timer.at + second
+                    tail = [replace(timer, at=at)] if side == "after" else []
+                    what = f"time {'1s before' if side == 'before' else '1s after'}"
+                replay = self.replay(prefix + tail)
+                comment = f"timer {tid}: {what} its deadline ({format_instant(timer.at)})"
+                lines_name = f"boundary-{_slug(tid)}-{side}"
+                trace = self.realise(lines_name, replay, comment)
+                if trace is None:
+                    continue
+                if not competing and side == "before":
+                    trace = _with_wait(trace, timer.at - second)
+                traces.append(trace)
+        return traces
+
+    def walk(
+        self, chooser: _Chooser, *, horizon: timedelta, max_events: int = MAX_WALK_EVENTS
+    ) -> _Replay:
+        """A random walk over the explored graph, run by the engine as it goes."""
+        space = self.space
+        replay = _Replay(self.chart, self.solver)
+        if not space.roots:
+            return replay
+        root = space.nodes[space.roots[chooser.index(len(space.roots))]]
+        assert root.step is not None
+        replay.apply_move(self.move(None, root.step, root))
+        node = root
+        end = DEFAULT_EPOCH + horizon
+        for _ in range(max_events):
+            snapshot = replay.snapshot
+            if snapshot is None or snapshot.done:
+                break
+            options = space.successors.get(node.index, [])
+            if not options or chooser.stop():
+                break
+            target, step = options[chooser.index(len(options))]
+            due = engine.next_due(snapshot)
+            if step.kind == "timer":
+                if due is None:
+                    break
+                at = max(due, replay.now)
+            else:
+                quick = step.kind == "result" and _is_api(self.effect_name(node, step))
+                room = (due - replay.now).total_seconds() - 1 if due is not None else 86_400.0
+                at = replay.now + timedelta(
+                    seconds=0 if quick else chooser.delay(30.0, min(room, 4 * 3600.0))
+                )
+            if at > end:
+                break
+            move = replace(self.move(node, step, space.nodes[target]), at=at)
+            if replay.apply_move(move):
+                node = space.nodes[target]
+        return replay
+
+    def effect_name(self, node: Node, step: Step) -> str:
+        for effect in node.pending.values():
+            if effect.id == step.sendid:
+                return effect.effect
+        return ""
+
+
+def _instants(value: Any) -> Iterable[datetime]:
+    if isinstance(value, datetime):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _instants(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _instants(item)
+
+
+def _set_null(data: dict[str, Any], parts: Sequence[str]) -> dict[str, Any]:
+    if not parts:
+        return data
+    head, rest = parts[0], parts[1:]
+    if not rest:
+        return {**data, head: None} if head in data else data
+    inner = data.get(head)
+    if not isinstance(inner, dict):
+        return data
+    return {**data, head: _set_null(inner, rest)}
+
+
+def _placeholder_paths(data: Any, prefix: tuple[str, ...] = ()) -> Iterable[tuple[str, ...]]:
+    """Paths of the values the exploration filled in without a guard asking for them."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, dict):
+                yield from _placeholder_paths(value, (*prefix, key))
+            elif any(type(value) is type(d) and value == d for d in _FILL_DEFAULTS):
+                yield (*prefix, key)
+
+
+def _without(data: Any, path: tuple[str, ...]) -> Any:
+    if not isinstance(data, dict) or not path:
+        return data
+    if len(path) == 1:
+        return {k: v for k, v in data.items() if k != path[0]}
+    return {k: (_without(v, path[1:]) if k == path[0] else v) for k, v in data.items()}
+
+
+def _starts(chart: Chart, event: engine.Event, now: datetime) -> bool:
+    """Whether a start trigger of ``chart`` takes ``event`` (its ``if`` holds)."""
+    activation = {"event": event.data, "_event": {"name": event.name}, "now": now}
+    for trigger in chart.triggers:
+        if not trigger.start or not any(_descriptor_matches(d, event.name) for d in trigger.events):
+            continue
+        try:
+            if trigger.filter is None or trigger.filter.program.evaluate(activation) is True:
+                return True
+        except AutoflowError:
+            continue
+    return not any(trigger.start for trigger in chart.triggers)
+
+
+def _descriptor_matches(descriptor: str, name: str) -> bool:
+    descriptor = descriptor.removesuffix(".*")
+    return descriptor == "*" or name == descriptor or name.startswith(descriptor + ".")
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in text)
+
+
+def _with_wait(trace: GeneratedTrace, at: datetime) -> GeneratedTrace:
+    """``trace`` plus an expect line at ``at``: still in the same configuration."""
+    last = next((line["expect"] for line in reversed(trace.lines) if "expect" in line), None)
+    if last is None or "configuration" not in last:
+        return trace
+    times: list[datetime] = []
+    current = DEFAULT_EPOCH
+    from autoflow.sim.clock import parse_when
+
+    for line in trace.lines:
+        if "at" in line:
+            current = parse_when(line["at"], current)
+        times.append(current)
+    if at <= times[-1]:
+        return trace
+    wait = {"at": _time_text(at, times[-1]), "expect": {"configuration": last["configuration"]}}
+    return replace(trace, lines=(*trace.lines, wait))
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def generate(
+    chart: Chart,
+    strategy: str = "cover-transitions",
+    *,
+    count: int = 10,
+    seed: int = 0,
+    horizon: timedelta = DEFAULT_HORIZON,
+    progress: Callable[[int], None] | None = None,
+) -> Generation:
+    """Generate traces for ``chart`` by ``strategy`` (one of :data:`STRATEGIES`)."""
+    import time
+
+    began = time.perf_counter()
+    if strategy not in STRATEGIES:
+        raise AutoflowError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+    cover = strategy.startswith("cover-")
+    walker = Walker(chart, complete=not cover)
+    targets: tuple[str, ...] = ()
+    missed: tuple[str, ...] = ()
+    if cover:
+        traces, targets, missed = walker.cover(strategy.removeprefix("cover-"))
+    elif strategy == "boundary":
+        traces = walker.boundary()
+    else:
+        traces = []
+        for index in range(count):
+            rng = random.Random(seed * 1_000_003 + index)
+            replay = walker.walk(_RandomChooser(rng), horizon=horizon)
+            comment = f"random walk {index + 1} of {count} (seed {seed})"
+            trace = walker.realise(f"random-{index + 1:03d}", replay, comment)
+            if trace is not None:
+                traces.append(trace)
+            if progress is not None:
+                progress(index + 1)
+    files = sorted(
+        {
+            line["webhook"]["body_file"].removeprefix(WEBHOOK_DIR + "/")
+            for trace in traces
+            for line in trace.lines
+            if "webhook" in line
+        }
+    )
+    return Generation(
+        chart,
+        strategy,
+        tuple(traces),
+        tuple(files),
+        targets,
+        missed,
+        len(walker.space.nodes),
+        time.perf_counter() - began,
+    )
+
+
+def write_generation(generation: Generation, directory: Path) -> list[Path]:
+    """Write the traces (``<name>.jsonl``) and the webhook bodies they load into ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    if generation.webhooks:
+        hooks = directory / WEBHOOK_DIR
+        hooks.mkdir(exist_ok=True)
+        for file in generation.webhooks:
+            target = hooks / file
+            target.write_bytes((_PAYLOADS / file).read_bytes())
+    for trace in generation.traces:
+        target = directory / f"{trace.name}.jsonl"
+        target.write_text(trace.text(), encoding="utf-8")
+        written.append(target)
+    return written
