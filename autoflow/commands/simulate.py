@@ -45,6 +45,14 @@ def simulate(
         Path | None,
         typer.Option("--output", "-o", help="Write the report to this file instead of stdout."),
     ] = None,
+    coverage: Annotated[
+        bool,
+        typer.Option(
+            "--coverage",
+            help="Report state and transition coverage over all traces (text: a summary; "
+            "json: an aggregate 'coverage' that autoflow render --coverage reads).",
+        ),
+    ] = False,
 ) -> None:
     """Run MODEL against each TRACE in virtual time and check the trace's expectations.
 
@@ -76,14 +84,18 @@ def simulate(
         raise typer.Exit(2) from None
 
     if format is ReportFormat.json:
-        text = report.format_json(results)
+        text = report.format_json(results, coverage=coverage)
     elif format is ReportFormat.junit:
         text = report.format_junit(results)
     elif output is not None:
         text = report.format_text(results)
+        if coverage:
+            text += report.format_coverage(results)
     else:
         text = ""
         out.print(report.render_text(results))
+        if coverage:
+            out.print(report.format_coverage(results), markup=False, end="")
     if output is not None:
         try:
             output.write_text(text, encoding="utf-8")
@@ -92,6 +104,8 @@ def simulate(
             raise typer.Exit(2) from None
     elif text:
         out.file.write(text)  # verbatim: no markup, emoji codes or wrapping
+    if coverage and format is ReportFormat.junit:
+        err.print(report.format_coverage(results), markup=False, end="")
     failed = sum(result.failed for result in results)
     if failed:
         err.print(f"{failed} expectation(s) failed", markup=False)

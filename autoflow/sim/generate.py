@@ -63,6 +63,8 @@ __all__ = [
     "Walker",
     "generate",
     "reachable",
+    "walker_for",
+    "webhook_payload",
     "write_generation",
 ]
 
@@ -208,6 +210,13 @@ def _realistic(overlay: Any, base: Any, prefix: tuple[str, ...] = ()) -> Any:
             continue
         result[key] = value
     return result
+
+
+def webhook_payload(name: str, data: Any) -> Any:
+    """The body of a real webhook for ``gitlab.*`` event ``name`` with ``data`` merged in
+    (placeholders left to the real payload); other events: ``data`` unchanged."""
+    options = _webhook(name, _clean(data))
+    return options[0][3] if options else _clean(data)
 
 
 def _webhook(name: str, data: Any) -> list[tuple[str, str, dict[str, Any], Any]]:
@@ -602,7 +611,8 @@ def _effect_order(effects: Sequence[engine.Effect], effect: engine.Effect | None
 
 
 def _stub(item: _Replayed) -> dict[str, Any]:
-    assert item.answer is not None and item.move.event is not None
+    assert item.answer is not None
+    assert item.move.event is not None
     stub: dict[str, Any] = {"effect": item.answer.effect}
     if item.answer.args:
         stub["match"] = to_jsonable(item.answer.args)
@@ -816,8 +826,7 @@ class Walker:
         builder = _TraceBuilder(self.chart, self.instance_of(done[0].move) if self.keyed else None)
         lines = builder.lines(done)
         text, numbers = _render(lines, comment)
-        # body_file "webhooks/<file>" resolves next to the package's copies
-        trace = parse_trace(text, str(_PAYLOADS.parent / f"{name}.jsonl"))
+        trace = parse_trace(text, self.trace_path(name))
         result = simulate_trace(self.chart, trace)
         if expectations:
             lines = _expectations(lines, numbers, result)
@@ -832,6 +841,11 @@ class Walker:
             result.transitions_covered,
             sum(1 for r in done if r.move.kind != "result"),
         )
+
+    def trace_path(self, name: str) -> str:
+        """A path for parsing generated text: its ``webhooks/<file>`` bodies resolve to
+        the package's copies."""
+        return str(_PAYLOADS.parent / f"{name}.jsonl")
 
     def instance_of(self, start: _Move) -> str:
         """The instance key the simulator gives an instance started by ``start``."""
@@ -1070,6 +1084,22 @@ def _starts(chart: Chart, event: engine.Event, now: datetime) -> bool:
     return not any(trigger.start for trigger in chart.triggers)
 
 
+_WALKERS: dict[tuple[int, bool], tuple[Chart, Walker]] = {}
+
+
+def walker_for(chart: Chart, *, complete: bool = True) -> Walker:
+    """The (cached) walker of ``chart``: its state space is explored once per process,
+    and guard witnesses are cached with it, so the same call gives the same traces."""
+    key = (id(chart), complete)
+    cached = _WALKERS.get(key)
+    if cached is None or cached[0] is not chart:
+        if len(_WALKERS) > 32:
+            _WALKERS.clear()
+        cached = (chart, Walker(chart, complete=complete))
+        _WALKERS[key] = cached
+    return cached[1]
+
+
 def _descriptor_matches(descriptor: str, name: str) -> bool:
     descriptor = descriptor.removesuffix(".*")
     return descriptor == "*" or name == descriptor or name.startswith(descriptor + ".")
@@ -1117,7 +1147,7 @@ def generate(
     if strategy not in STRATEGIES:
         raise AutoflowError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
     cover = strategy.startswith("cover-")
-    walker = Walker(chart, complete=not cover)
+    walker = walker_for(chart, complete=not cover)
     targets: tuple[str, ...] = ()
     missed: tuple[str, ...] = ()
     if cover:

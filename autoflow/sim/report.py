@@ -29,19 +29,75 @@ from autoflow.model.durations import format_duration
 from autoflow.sim.clock import format_instant
 from autoflow.sim.simulator import EffectRecord, Failure, StepRecord, TraceResult, to_jsonable
 
-__all__ = ["format_json", "format_junit", "format_text", "render_text", "to_json"]
+__all__ = [
+    "coverage_summary",
+    "format_coverage",
+    "format_json",
+    "format_junit",
+    "format_text",
+    "render_text",
+    "to_json",
+]
 
 
 # --------------------------------------------------------------------------- json
 
 
-def to_json(results: Sequence[TraceResult]) -> dict[str, Any]:
-    """The documented JSON document for ``results`` (plain dicts and lists)."""
-    return {"traces": [_trace_json(result) for result in results]}
+def to_json(results: Sequence[TraceResult], *, coverage: bool = False) -> dict[str, Any]:
+    """The documented JSON document for ``results`` (plain dicts and lists);
+    ``coverage`` adds the aggregate ``"coverage"`` of :func:`coverage_summary`."""
+    document: dict[str, Any] = {"traces": [_trace_json(result) for result in results]}
+    if coverage:
+        document["coverage"] = coverage_summary(results)
+    return document
 
 
-def format_json(results: Sequence[TraceResult]) -> str:
-    return json.dumps(to_json(results), indent=2, ensure_ascii=False) + "\n"
+def format_json(results: Sequence[TraceResult], *, coverage: bool = False) -> str:
+    return json.dumps(to_json(results, coverage=coverage), indent=2, ensure_ascii=False) + "\n"
+
+
+# --------------------------------------------------------------------------- coverage
+
+
+def coverage_summary(results: Sequence[TraceResult]) -> dict[str, Any]:
+    """State and transition coverage over all ``results`` (one workflow)::
+
+        {"states": {"covered": [...], "uncovered": [...], "total": N, "percent": 66.7},
+         "transitions": {...same...}, "traces": N}
+
+    ``autoflow render --coverage`` reads this shape as well as the per-trace one.
+    """
+    summary: dict[str, Any] = {}
+    for kind in ("states", "transitions"):
+        total: list[str] = []
+        covered: set[str] = set()
+        for result in results:
+            for item in getattr(result, f"{kind}_total"):
+                if item not in total:
+                    total.append(item)
+            covered.update(getattr(result, f"{kind}_covered"))
+        summary[kind] = {
+            "covered": [item for item in total if item in covered],
+            "uncovered": [item for item in total if item not in covered],
+            "total": len(total),
+            "percent": round(100.0 * len(covered & set(total)) / len(total), 1) if total else 100.0,
+        }
+    summary["traces"] = len(results)
+    return summary
+
+
+def format_coverage(results: Sequence[TraceResult]) -> str:
+    """The coverage summary as text: totals, then what no trace covered."""
+    summary = coverage_summary(results)
+    lines = [f"coverage over {len(results)} trace(s):"]
+    for kind in ("states", "transitions"):
+        part = summary[kind]
+        lines.append(f"  {kind:<12} {len(part['covered'])}/{part['total']} ({part['percent']:g}%)")
+    for kind in ("states", "transitions"):
+        uncovered = summary[kind]["uncovered"]
+        if uncovered:
+            lines.append(f"  not covered {kind}: {', '.join(uncovered)}")
+    return "\n".join(lines) + "\n"
 
 
 def _trace_json(result: TraceResult) -> dict[str, Any]:

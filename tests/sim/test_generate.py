@@ -1,0 +1,162 @@
+"""Generated traces (autoflow.sim.generate): coverage, validity, determinism, regressions."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from autoflow.check.explore import StateSpace, explore
+from autoflow.model.io import load
+from autoflow.model.ir import Chart
+from autoflow.sim.generate import Generation, generate, write_generation
+from autoflow.sim.simulator import simulate_trace
+from autoflow.sim.trace import read_trace
+
+ROOT = Path(__file__).resolve().parents[2]
+MODELS = [
+    m for m in sorted((ROOT / "models").glob("*.yaml")) if (ROOT / "traces" / m.stem).is_dir()
+]
+IDS = [m.stem for m in MODELS]
+
+
+@cache
+def chart_of(path: Path) -> Chart:
+    chart = load(str(path))
+    assert isinstance(chart, Chart)
+    return chart
+
+
+@cache
+def space_of(path: Path) -> StateSpace:
+    return explore(chart_of(path))
+
+
+def definitely_reachable(space: StateSpace, edges: dict[str, list]) -> set[str]:
+    """Targets the exploration reached on a path that assumes no undecided guard."""
+    return {
+        target
+        for target, ways in edges.items()
+        if any(not space.assumptions(parent, step) for parent, step in ways)
+    }
+
+
+def simulate_all(chart: Chart, directory: Path) -> list:
+    return [simulate_trace(chart, read_trace(str(p))) for p in sorted(directory.glob("*.jsonl"))]
+
+
+@pytest.mark.parametrize("model", MODELS, ids=IDS)
+def test_cover_transitions_fires_every_reachable_transition(model: Path, tmp_path: Path) -> None:
+    chart = chart_of(model)
+    space = space_of(model)
+    generation = generate(chart, "cover-transitions")
+    assert set(generation.targets) == set(space.fired_by)  # the explorer's reachable set
+    write_generation(generation, tmp_path)
+    results = simulate_all(chart, tmp_path)
+    assert len(results) == len(generation.traces) > 0
+    assert all(r.failed == 0 for r in results), [r.failures for r in results if r.failed]
+    fired = {t for r in results for t in r.transitions_covered}
+    # every transition reachable without assuming an undecidable guard is fired, and
+    # the ones left out are exactly those the exploration only reached by assuming
+    assert definitely_reachable(space, space.fired_by) <= fired
+    assert set(generation.missed) == set(space.fired_by) - fired
+    assert not set(generation.missed) & definitely_reachable(space, space.fired_by)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=IDS)
+def test_cover_states_enters_every_reachable_state(model: Path, tmp_path: Path) -> None:
+    chart = chart_of(model)
+    space = space_of(model)
+    generation = generate(chart, "cover-states")
+    write_generation(generation, tmp_path)
+    results = simulate_all(chart, tmp_path)
+    assert all(r.failed == 0 for r in results)
+    entered = {s for r in results for s in r.states_covered}
+    assert definitely_reachable(space, space.entered_by) <= entered
+    # a small set: no trace is there only for what others cover already
+    assert len(generation.traces) <= len(generation.targets)
+
+
+def test_cover_traces_are_shortest_paths_with_timers_at_their_due_times() -> None:
+    chart = chart_of(ROOT / "models" / "retro-bot.yaml")
+    generation = generate(chart, "cover-transitions")
+    by_target = {t.lines[0]["comment"]: t for t in generation.traces}
+    trace = by_target["shortest path that fires list_members#2"]  # after: 1h -> failed
+    text = trace.text()
+    # milestone closes at the epoch (Thursday 2026-01-01), Monday 09:00 Berlin is
+    # 2026-01-05T08:00Z (+4d8h); the members list is held and times out 1h later
+    assert '"at": "+4d8h"' in text
+    assert '"at": "+1h", "expect": {"configuration": ["failed"]' in text
+
+
+def test_gitlab_events_are_real_webhooks_with_guard_fields_merged(tmp_path: Path) -> None:
+    chart = chart_of(ROOT / "models" / "deployment-rollout.yaml")
+    generation = generate(chart, "cover-transitions")
+    write_generation(generation, tmp_path)
+    hooks = [line["webhook"] for t in generation.traces for line in t.lines if "webhook" in line]
+    assert hooks
+    assert all((tmp_path / h["body_file"]).is_file() for h in hooks)
+    # the trigger's guard (a tag pipeline) is set from the z3 witness, the rest is real
+    pipeline = [h for h in hooks if h["headers"]["X-Gitlab-Event"] == "Pipeline Hook"]
+    assert any(h["merge"]["object_attributes"].get("tag") is True for h in pipeline)
+    statuses = {h["merge"]["object_attributes"].get("status") for h in pipeline}
+    assert {"success", "failed"} <= statuses  # both guard branches exercised
+
+
+def test_random_walks_are_reproducible_and_valid(tmp_path: Path) -> None:
+    chart = chart_of(ROOT / "models" / "access-request.yaml")
+    first = generate(chart, "random", count=4, seed=7)
+    again = generate(chart, "random", count=4, seed=7)
+    other = generate(chart, "random", count=4, seed=8)
+    assert [t.text() for t in first.traces] == [t.text() for t in again.traces]
+    assert [t.text() for t in first.traces] != [t.text() for t in other.traces]
+    write_generation(first, tmp_path)
+    results = simulate_all(chart, tmp_path)
+    assert len(results) == 4
+    assert all(r.failed == 0 for r in results)
+    assert sum(len(r.steps) for r in results) > 4
+
+
+def test_boundary_traces_straddle_each_timer_deadline(tmp_path: Path) -> None:
+    chart = chart_of(ROOT / "models" / "access-request.yaml")
+    generation: Generation = generate(chart, "boundary")
+    names = {t.name for t in generation.traces}
+    assert "boundary-details-2-before" in names  # the 3d timeout of the request form
+    assert "boundary-details-2-after" in names
+    write_generation(generation, tmp_path)
+    results = {r.trace: r for r in simulate_all(chart, tmp_path)}
+    assert all(r.failed == 0 for r in results.values())
+    before = results[str(tmp_path / "boundary-details-2-before.jsonl")]
+    after = results[str(tmp_path / "boundary-details-2-after.jsonl")]
+    # just before the deadline the form answer is taken; just after, the timer was first
+    assert "details#2" not in before.transitions_covered
+    assert "details#2" in after.transitions_covered
+
+
+def test_changed_workflow_fails_at_the_differing_step(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from autoflow.cli import app
+
+    runner = CliRunner()
+    model = ROOT / "models" / "retro-bot.yaml"
+    generated = tmp_path / "traces"
+    result = runner.invoke(app, ["traces", str(model), "-o", str(generated)])
+    assert result.exit_code == 0, result.stderr
+    same = runner.invoke(app, ["simulate", str(model), str(generated)])
+    assert same.exit_code == 0, same.stdout
+    # the change: a failed summary call now ends in `done` instead of `failed`
+    text = model.read_text(encoding="utf-8")
+    old = "      error.effect.create_summary:\n        target: failed"
+    assert old in text
+    changed = tmp_path / "models" / "retro-bot.yaml"
+    changed.parent.mkdir()
+    (tmp_path / "models" / "blocks").symlink_to(ROOT / "models" / "blocks")
+    changed.write_text(text.replace(old, old.replace("failed", "done")), encoding="utf-8")
+    run = runner.invoke(app, ["simulate", str(changed), str(generated)])
+    assert run.exit_code == 1
+    assert "configuration is done, expected failed" in run.stdout
+    failing = [line for line in run.stdout.splitlines() if "✗ expect configuration" in line]
+    assert failing
+    assert all("(line " in line for line in failing)
