@@ -61,6 +61,9 @@ class _DrawChooser:
     def index(self, n: int) -> int:
         return int(self.draw(st.integers(0, n - 1))) if n > 1 else 0
 
+    def weighted(self, weights: Any) -> int:
+        return self.index(len(weights))
+
     def delay(self, low: float, high: float) -> float:
         if high <= low:
             return max(0.0, high)

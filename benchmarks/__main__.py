@@ -16,6 +16,7 @@ SCRIPTS = (
     ("CEL expressions", HERE / "cel_bench.py", []),
     ("Engine (issue 3)", HERE / "engine" / "bench.py", []),
     ("Petri-net analysis (issue 4)", HERE / "check" / "bench_petri.py", sys.argv[1:]),
+    ("Trace generation (issue 6)", HERE / "traces" / "bench.py", []),
 )
 
 

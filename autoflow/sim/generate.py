@@ -54,7 +54,15 @@ from autoflow.model.ir import Chart, Expr, StateKind, walk_states
 from autoflow.sim import engine
 from autoflow.sim.clock import DEFAULT_EPOCH, format_instant
 from autoflow.sim.simulator import StepRecord, TraceResult, simulate_trace, to_jsonable
-from autoflow.sim.trace import deep_merge, parse_trace
+from autoflow.sim.trace import (
+    EventLine,
+    ExpectLine,
+    PolicyLine,
+    StubLine,
+    Trace,
+    TraceLine,
+    deep_merge,
+)
 
 __all__ = [
     "STRATEGIES",
@@ -519,6 +527,7 @@ class _Line:
     body: dict[str, Any]
     input: bool = False  # an event the simulator records steps for
     placeholder: bool = False  # an expect line that only makes timers due by then fire
+    event: tuple[str, Any] | None = None  # input lines: the event name and its full data
 
 
 class _TraceBuilder:
@@ -569,18 +578,23 @@ class _TraceBuilder:
                 if move.event is None:
                     lines.append(_Line(move.at, {"expect": {"inactive": []}}, placeholder=True))
                 else:
-                    lines.append(_Line(move.at, self.event_line(move, None), input=True))
+                    lines.append(self.input_line(move, None))
             elif move.kind == "timer":
                 lines.append(_Line(move.at, {"expect": {"inactive": []}}, placeholder=True))
             elif move.kind == "result":
                 if position in held:
-                    lines.append(_Line(move.at, self.event_line(move, self.instance), input=True))
+                    lines.append(self.input_line(move, self.instance))
                 else:
                     continue
             else:
-                lines.append(_Line(move.at, self.event_line(move, self.instance), input=True))
+                lines.append(self.input_line(move, self.instance))
             previous_time = move.at
         return lines
+
+    def input_line(self, move: _Move, instance: str | None) -> _Line:
+        assert move.event is not None
+        body = self.event_line(move, instance)
+        return _Line(move.at, body, input=True, event=(move.event, move.data))
 
     def event_line(self, move: _Move, instance: str | None) -> dict[str, Any]:
         body: dict[str, Any]
@@ -624,12 +638,12 @@ def _stub(item: _Replayed) -> dict[str, Any]:
     return stub
 
 
-def _render(lines: Sequence[_Line], comment: str | None) -> tuple[str, list[int]]:
-    """Trace text, and the file line number of each line."""
-    out: list[str] = []
+def _render(lines: Sequence[_Line], comment: str | None) -> tuple[list[dict[str, Any]], list[int]]:
+    """The JSON objects of the trace file, and the file line number of each line."""
+    out: list[dict[str, Any]] = []
     numbers: list[int] = []
     if comment:
-        out.append(json.dumps({"comment": comment}, ensure_ascii=False))
+        out.append({"comment": comment})
     previous: datetime | None = None
     for line in lines:
         obj: dict[str, Any] = {}
@@ -637,9 +651,48 @@ def _render(lines: Sequence[_Line], comment: str | None) -> tuple[str, list[int]
             obj["at"] = _time_text(line.at, previous)
         obj.update(line.body)
         previous = line.at
-        out.append(json.dumps(obj, ensure_ascii=False))
+        out.append(obj)
         numbers.append(len(out))
-    return "".join(text + "\n" for text in out), numbers
+    return out, numbers
+
+
+def _trace_of(lines: Sequence[_Line], numbers: Sequence[int], path: str) -> Trace:
+    """The :class:`Trace` the reader would make of the rendered lines (without re-reading
+    the webhook bodies: input lines carry their event)."""
+    parsed: list[TraceLine] = []
+    for line, number in zip(lines, numbers, strict=True):
+        body = line.body
+        if line.event is not None:
+            hook = body.get("webhook")
+            parsed.append(
+                EventLine(
+                    line=number,
+                    at=line.at,
+                    name=line.event[0],
+                    data=line.event[1],
+                    instance=body.get("instance"),
+                    webhook=None if hook is None else hook["headers"]["X-Gitlab-Event"],
+                )
+            )
+        elif "policy" in body:
+            rules = tuple((k, v) for k, v in body["policy"].items())
+            parsed.append(PolicyLine(line=number, at=line.at, rules=rules))
+        elif "stub" in body:
+            stub = body["stub"]
+            failed = "error" in stub
+            parsed.append(
+                StubLine(
+                    line=number,
+                    at=line.at,
+                    effect=stub["effect"],
+                    match=stub.get("match", {}),
+                    outcome="fail" if failed else "succeed",
+                    result=stub["error"] if failed else stub["result"],
+                )
+            )
+        else:
+            parsed.append(ExpectLine(line=number, at=line.at, inactive=()))
+    return Trace(path, tuple(parsed))
 
 
 def _expectations(lines: list[_Line], numbers: list[int], result: TraceResult) -> list[_Line]:
@@ -712,6 +765,7 @@ def _expectations(lines: list[_Line], numbers: list[int], result: TraceResult) -
 
 class _Chooser(Protocol):
     def index(self, n: int) -> int: ...
+    def weighted(self, weights: Sequence[float]) -> int: ...
     def delay(self, low: float, high: float) -> float: ...
     def stop(self) -> bool: ...
 
@@ -722,6 +776,9 @@ class _RandomChooser:
 
     def index(self, n: int) -> int:
         return self.rng.randrange(n)
+
+    def weighted(self, weights: Sequence[float]) -> int:
+        return self.rng.choices(range(len(weights)), weights)[0]
 
     def delay(self, low: float, high: float) -> float:
         if high <= low:
@@ -825,15 +882,14 @@ class Walker:
             return None
         builder = _TraceBuilder(self.chart, self.instance_of(done[0].move) if self.keyed else None)
         lines = builder.lines(done)
-        text, numbers = _render(lines, comment)
-        trace = parse_trace(text, self.trace_path(name))
+        _, numbers = _render(lines, comment)
+        trace = _trace_of(lines, numbers, self.trace_path(name))
         result = simulate_trace(self.chart, trace)
         if expectations:
             lines = _expectations(lines, numbers, result)
         else:
             lines = [line for line in lines if not line.placeholder]
-        text, _ = _render(lines, comment)
-        body = [json.loads(raw) for raw in text.splitlines()]
+        body, _ = _render(lines, comment)
         return GeneratedTrace(
             name,
             tuple(body),
@@ -1003,7 +1059,12 @@ class Walker:
             options = space.successors.get(node.index, [])
             if not options or chooser.stop():
                 break
-            target, step = options[chooser.index(len(options))]
+            # calls mostly succeed: an error answer is one choice in ten of a success
+            weights = [
+                0.1 if s.kind == "result" and (s.event or "").startswith("error.") else 1.0
+                for _, s in options
+            ]
+            target, step = options[chooser.weighted(weights)]
             due = engine.next_due(snapshot)
             if step.kind == "timer":
                 if due is None:

@@ -62,7 +62,13 @@ def test_traces_with_expectations_hold_on_their_own_model() -> None:
 
 
 def test_events_are_events_the_workflow_takes() -> None:
-    workflow = chart(ROOT / "models" / "deployment-rollout.yaml")
+    from autoflow.model.ir import walk_states
+    from autoflow.sim.simulator import descriptor_matches
+
+    workflow = chart(ROOT / "models" / "access-request.yaml")
+    descriptors = [d for t in workflow.triggers for d in t.events] + [
+        d for s in walk_states(workflow.states) for t in s.transitions for d in t.events
+    ]
     names: set[str] = set()
 
     @settings(max_examples=40, deadline=None, database=None)
@@ -70,10 +76,12 @@ def test_events_are_events_the_workflow_takes() -> None:
     def run(data: st.DataObject) -> None:
         event = data.draw(events(workflow))
         assert isinstance(event, engine.Event)
+        assert any(descriptor_matches(d, event.name) for d in descriptors)
         names.add(event.name)
         if event.name.startswith("gitlab."):
             assert isinstance(event.data, dict)
             assert event.data["object_kind"] == event.name.split(".")[1]  # a real webhook body
+            assert "repository" in event.data  # the rest of the real payload is there
 
     run()
-    assert "gitlab.pipeline" in names
+    assert len(names) >= 2
