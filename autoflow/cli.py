@@ -20,7 +20,7 @@ from autoflow.console import out
 
 app = typer.Typer(
     name="autoflow",
-    help="DevOps workflows as formal statecharts: validate, check, simulate, render, serve.",
+    help="DevOps workflows as formal statecharts: validate, check, simulate and render them.",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,

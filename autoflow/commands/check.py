@@ -33,7 +33,7 @@ def check(
         list[str],
         typer.Argument(
             metavar="PATH...",
-            help="Model files or directories (searched for .yaml, .scxml, .pnml).",
+            help="Model files or directories (searched for .yaml/.yml, .scxml, .pnml).",
         ),
     ],
     format: Annotated[

@@ -23,7 +23,7 @@ def simulate(
         str,
         typer.Argument(
             metavar="MODEL",
-            help="The workflow: .yaml, .scxml or a python-statemachine module:Class.",
+            help="The workflow: .yaml/.yml, .scxml or a python-statemachine module:Class.",
         ),
     ],
     traces: Annotated[

@@ -13,7 +13,7 @@ from autoflow.errors import AutoflowError
 def validate(
     paths: Annotated[
         list[str],
-        typer.Argument(help="Model files or directories (searched for .yaml, .scxml, .pnml)."),
+        typer.Argument(help="Model files or directories (searched for .yaml/.yml, .scxml, .pnml)."),
     ],
 ) -> None:
     """Load every model and report every error; exit 0 when all are valid, 2 otherwise."""

@@ -117,6 +117,8 @@ def test_gitlab_component_template_has_spec_inputs_and_the_report() -> None:
     inputs = spec["inputs"]
     assert {"paths", "stage"} <= set(inputs)
     assert inputs["fail-on"]["options"] == ["error", "warning"]
+    # autoflow is not on PyPI: what to install has no default, the user must say it
+    assert "default" not in inputs["package"]
     job = YAML(typ="safe").load(body)["autoflow-check"]
     assert job["stage"] == "$[[ inputs.stage ]]"
     assert job["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
