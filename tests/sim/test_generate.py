@@ -101,7 +101,9 @@ def test_gitlab_events_are_real_webhooks_with_guard_fields_merged(tmp_path: Path
     pipeline = [h for h in hooks if h["headers"]["X-Gitlab-Event"] == "Pipeline Hook"]
     assert any(h["merge"]["object_attributes"].get("tag") is True for h in pipeline)
     statuses = {h["merge"]["object_attributes"].get("status") for h in pipeline}
-    assert {"success", "failed"} <= statuses  # both guard branches exercised
+    # both guard branches exercised: "success", and one of ["failed", "canceled"]
+    assert "success" in statuses
+    assert statuses & {"failed", "canceled"}
 
 
 def test_random_walks_are_reproducible_and_valid(tmp_path: Path) -> None:
