@@ -24,7 +24,7 @@ def traces(
         str,
         typer.Argument(
             metavar="MODEL",
-            help="The workflow: .yaml, .scxml or a python-statemachine module:Class.",
+            help="The workflow: .yaml/.yml, .scxml or a python-statemachine module:Class.",
         ),
     ],
     output: Annotated[
