@@ -275,10 +275,10 @@ class Compiler:
         variable = node.variable
         if node.macro == "all":
             assert predicate is not None
-            return Compiled(_all(range_fn, variable, predicate))
+            return Compiled(_quantifier("all", False, range_fn, variable, predicate))
         if node.macro == "exists":
             assert predicate is not None
-            return Compiled(_exists(range_fn, variable, predicate))
+            return Compiled(_quantifier("exists", True, range_fn, variable, predicate))
         if node.macro == "exists_one":
             assert predicate is not None
             return Compiled(_exists_one(range_fn, variable, predicate))
@@ -574,48 +574,38 @@ def _range(value: Any, macro: str) -> Iterable[Any]:
     raise EvaluationError(f"{macro}() needs a list or a map, not {type_name(value)}")
 
 
-def _all(range_fn: Closure, variable: str, predicate: Closure) -> Closure:
-    def all_(act: Mapping[str, Any], fns: Functions) -> bool:
+def _quantifier(
+    macro: str, decisive: bool, range_fn: Closure, variable: str, predicate: Closure
+) -> Closure:
+    """``all`` (decided by the first false) and ``exists`` (by the first true).
+
+    Errors of the predicate are absorbed when an item decides the result, as CEL's
+    commutative ``&&`` / ``||`` absorb them; otherwise the last error is raised.
+    """
+
+    undecided = not decisive
+
+    def quantify(act: Mapping[str, Any], fns: Functions) -> bool:
         scope = dict(act)
         error: BaseException | None = None
-        for item in _range(range_fn(act, fns), "all"):
+        for item in _range(range_fn(act, fns), macro):
             scope[variable] = item
             try:
                 value = predicate(scope, fns)
             except ABSORBABLE as exc:
                 error = exc
                 continue
-            if value is False:
-                return False
-            if value is not True:
-                error = no_overload("all", value)
-        if error is not None:
-            raise _as_evaluation_error(error)
-        return True
+            if value is decisive:
+                break
+            if value is not undecided:
+                error = no_overload(macro, value)
+        else:
+            if error is not None:
+                raise _as_evaluation_error(error)
+            return undecided
+        return not undecided
 
-    return all_
-
-
-def _exists(range_fn: Closure, variable: str, predicate: Closure) -> Closure:
-    def exists(act: Mapping[str, Any], fns: Functions) -> bool:
-        scope = dict(act)
-        error: BaseException | None = None
-        for item in _range(range_fn(act, fns), "exists"):
-            scope[variable] = item
-            try:
-                value = predicate(scope, fns)
-            except ABSORBABLE as exc:
-                error = exc
-                continue
-            if value is True:
-                return True
-            if value is not False:
-                error = no_overload("exists", value)
-        if error is not None:
-            raise _as_evaluation_error(error)
-        return False
-
-    return exists
+    return quantify
 
 
 def _exists_one(range_fn: Closure, variable: str, predicate: Closure) -> Closure:
