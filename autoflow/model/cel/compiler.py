@@ -596,14 +596,12 @@ def _quantifier(
                 error = exc
                 continue
             if value is decisive:
-                break
+                return not undecided
             if value is not undecided:
                 error = no_overload(macro, value)
-        else:
-            if error is not None:
-                raise _as_evaluation_error(error)
-            return undecided
-        return not undecided
+        if error is not None:
+            raise _as_evaluation_error(error)
+        return undecided
 
     return quantify
 
