@@ -350,7 +350,7 @@ class _Explorer:
                 continue
             for step, result, now in self.successors(node):
                 if len(self.space.nodes) >= self.space.max_states and (
-                    self.key(result.snapshot, now, self.pending_after(node, result))
+                    self.key(result.snapshot, now, self.pending_after(node, result, step))
                     not in self.seen
                 ):
                     self.space.truncated = True
@@ -373,9 +373,17 @@ class _Explorer:
         return self.space
 
     def pending_after(
-        self, node: Node | None, result: engine.StepResult
+        self, node: Node | None, result: engine.StepResult, step: Step | None = None
     ) -> dict[tuple[str, str], engine.Effect]:
+        """The effects still awaiting their result after ``step`` led to ``result``.
+
+        A result is delivered once: the effect ``step`` answered (``done.effect.*``
+        or ``error.effect.*``) is no longer pending, so neither result is offered
+        again for it.
+        """
         pending = dict(node.pending) if node is not None else {}
+        if step is not None and step.kind == "result" and step.sendid is not None:
+            pending = {k: e for k, e in pending.items() if e.id != step.sendid}
         for effect in result.effects:
             if effect.result_event is None:
                 continue
@@ -412,7 +420,7 @@ class _Explorer:
         self, parent: int | None, step: Step, result: engine.StepResult, now: datetime
     ) -> tuple[int, bool]:
         parent_node = self.space.nodes[parent] if parent is not None else None
-        pending = self.pending_after(parent_node, result)
+        pending = self.pending_after(parent_node, result, step)
         key = self.key(result.snapshot, now, pending)
         known = self.seen.get(key)
         if known is not None:

@@ -125,6 +125,7 @@ def test_petri_nets_get_figures_boundedness_and_soundness() -> None:
     ("name", "rule"),
     [
         ("deadlock.yaml", "deadlock"),
+        ("effect-error-deadlock.yaml", "deadlock"),
         ("livelock.yaml", "livelock"),
         ("nondeterminism.yaml", "nondeterminism"),
         ("wait-without-timeout.yaml", "wait-without-timeout"),
