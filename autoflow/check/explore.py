@@ -47,6 +47,7 @@ from collections import deque
 from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from autoflow.check.diagnostics import TraceStep
@@ -112,6 +113,9 @@ class StateSpace:
     entered_by: dict[str, list[tuple[int | None, Step]]] = field(default_factory=dict)
     # macrosteps the engine aborted (eventless loops): (node, step; node None: at start)
     loops: list[tuple[int | None, Step, str]] = field(default_factory=list)
+    # loops kept going by a guard that fails to evaluate: position in ``loops`` ->
+    # (eventless transition id, the evaluation error)
+    guard_errors: dict[int, tuple[str, str]] = field(default_factory=dict)
     assumed: set[str] = field(default_factory=set)  # transition ids with undecided guards
     instance_key: dict[int, str] = field(default_factory=dict)  # root -> instance id
     truncated: bool = False
@@ -238,9 +242,11 @@ class _Explorer:
             and t.timer is None
             and t.guard is not None
             and "event" in t.guard.free_variables
-            and not self._open(t.guard)
+            and not self._undecidable(t.guard)
         ]
         self.seen: dict[Hashable, int] = {}
+        self._tolerant: Chart | None = None
+        self.initial_data = _constant_data(chart)
         exprs = list(_expressions(chart))
         self.event_paths = event_paths(exprs, _aliases(chart))
         self.result_paths = {
@@ -481,7 +487,7 @@ class _Explorer:
             try:
                 yield step, self.start(None)
             except SimulationError as exc:
-                self.space.loops.append((None, step, str(exc)))
+                self.loop(None, step, exc, lambda chart: self.start(None, chart))
             return
         for trigger in starters:
             for name in trigger.events:
@@ -489,16 +495,31 @@ class _Explorer:
                     continue
                 filters = [trigger.filter] if trigger.filter is not None else []
                 present = [trigger.key] if trigger.key is not None else []
-                for payload, assumed in self.payloads(
-                    [], filters, None, present, self.eventless_event_guards
-                ):
+                for payload, assumed in self.start_payloads(filters, present):
                     step = Step("start", name, payload, assumed=assumed)
+                    event = engine.Event(name, payload)
                     try:
-                        result = self.start(engine.Event(name, payload))
+                        result = self.start(event)
                     except SimulationError as exc:
-                        self.space.loops.append((None, step, str(exc)))
+                        self.loop(None, step, exc, partial(self.rerun_start, event))
                         continue
                     yield step, result
+
+    def start_payloads(
+        self, filters: list[Expr], present: list[Expr]
+    ) -> Iterator[tuple[Any, tuple[str, ...]]]:
+        """Payloads of a starting event: with data free, then with the declared
+        constant values (entry actions may change data before eventless guards
+        read it, so neither alone is certain to reach every guard outcome)."""
+        seen: set[Hashable] = set()
+        for data in (None, self.initial_data) if self.initial_data else (None,):
+            for payload, assumed in self.payloads(
+                [], filters, data, present, self.eventless_event_guards
+            ):
+                frozen = _freeze((payload, assumed))
+                if frozen not in seen:
+                    seen.add(frozen)
+                    yield payload, assumed
 
     def instance_key(self, step: Step) -> str | None:
         """The instance id the simulator gives an instance started by ``step``."""
@@ -521,8 +542,11 @@ class _Explorer:
             return value if isinstance(value, str) else str(to_jsonable(value))
         return "instance"
 
-    def start(self, event: engine.Event | None) -> engine.StepResult:
-        return engine.start(self.runtime, DEFAULT_EPOCH, event=event)
+    def start(self, event: engine.Event | None, chart: Chart | None = None) -> engine.StepResult:
+        return engine.start(chart or self.runtime, DEFAULT_EPOCH, event=event)
+
+    def rerun_start(self, event: engine.Event, chart: Chart) -> engine.StepResult:
+        return self.start(event, chart)
 
     def offered(self, snap: engine.Snapshot) -> list[tuple[str, list[Expr]]]:
         """External event names the active states take, with the trigger filters for each."""
@@ -665,7 +689,12 @@ class _Explorer:
             try:
                 result = engine.fire_due(self.runtime, snap, when)
             except SimulationError as exc:
-                self.space.loops.append((node.index, step, str(exc)))
+                self.loop(
+                    node,
+                    step,
+                    exc,
+                    lambda chart: engine.fire_due(chart, _rehash(snap, chart), when),
+                )
             else:
                 yield step, result, when
 
@@ -675,8 +704,95 @@ class _Explorer:
         try:
             return engine.step(self.runtime, node.snapshot, event, now)
         except SimulationError as exc:
-            self.space.loops.append((node.index, step, str(exc)))
+            self.loop(
+                node,
+                step,
+                exc,
+                lambda chart: engine.step(chart, _rehash(node.snapshot, chart), event, now),
+            )
             return None
+
+    # -- macrosteps the engine aborted ---------------------------------------
+
+    def loop(
+        self,
+        node: Node | None,
+        step: Step,
+        exc: SimulationError,
+        rerun: Callable[[Chart], engine.StepResult],
+    ) -> None:
+        """Record an aborted macrostep, and whether a failing guard keeps it going."""
+        self.space.loops.append((None if node is None else node.index, step, str(exc)))
+        cause = self.guard_error(node, step, rerun)
+        if cause is not None:
+            self.space.guard_errors[len(self.space.loops) - 1] = cause
+
+    def guard_error(
+        self,
+        node: Node | None,
+        step: Step,
+        rerun: Callable[[Chart], engine.StepResult],
+    ) -> tuple[str, str] | None:
+        """``(transition id, error)`` when an eventless guard that fails to evaluate
+        keeps the macrostep going: each failure raises ``error.execution``, after
+        which eventless transitions are selected again, and the guard fails again.
+
+        Found by running the macrostep again on a chart whose eventless guards are
+        false while ``error.execution`` is processed: if that ends, the loop was the
+        guard's; the guards of the configuration it ends in are then evaluated.
+        """
+        try:
+            result = rerun(self.tolerant_chart())
+        except SimulationError:
+            return None
+        snap = result.snapshot
+        order = self.chart.index.order
+        payload = _clean(step.data)
+        now = node.now if node is not None else DEFAULT_EPOCH
+        for state_id in sorted(snap.configuration, key=lambda s: order.get(s, 0)):
+            state = self.chart.index.states.get(state_id)
+            if state is None:
+                continue
+            for k, t in enumerate(state.transitions):
+                if t.events or t.timer is not None or t.guard is None:
+                    continue
+                tid = transition_id(state, k)
+                if any(item.split("=")[0].endswith(_flag(tid)) for item in step.assumed):
+                    continue  # its outcome was forced
+                error_data = {"message": "(the previous failure)"}
+                for name, data in ((step.event, payload), ("error.execution", error_data)):
+                    problem = _evaluation_error(t.guard, snap, name, data, now, self.chart.name)
+                    if problem is not None:
+                        return tid, problem
+        return None
+
+    def tolerant_chart(self) -> Chart:
+        """The exploration chart, with every eventless guard false while an
+        ``error.execution`` event is the current event."""
+        if self._tolerant is not None:
+            return self._tolerant
+
+        def rebuild(state: State) -> State:
+            transitions = tuple(
+                replace(
+                    t,
+                    guard=Expr(
+                        '(type(_event) == map && _event.name == "error.execution") ? false '
+                        f": ({t.guard.source})",
+                        t.guard.span,
+                    ),
+                )
+                if t.guard is not None and not t.events and t.timer is None
+                else t
+                for t in state.transitions
+            )
+            children = tuple(rebuild(c) for c in state.children)
+            return replace(state, transitions=transitions, children=children)
+
+        self._tolerant = replace(
+            self.runtime, states=tuple(rebuild(s) for s in self.runtime.states)
+        )
+        return self._tolerant
 
 
 def _expressions(value: Any) -> Iterator[Expr]:
@@ -729,6 +845,60 @@ def _result_locations(chart: Chart) -> dict[str, str]:
                 if isinstance(action, Call) and action.result is not None:
                     found[action.id or action.effect] = action.result.split(".")[0]
     return found
+
+
+def _constant_data(chart: Chart) -> dict[str, Any]:
+    """Data declared with a constant value (or none), as a new instance binds it."""
+    items = list(chart.datamodel)
+    if chart.binding != "late":
+        items += [d for s in walk_states(chart.states) for d in s.datamodel]
+    values: dict[str, Any] = {}
+    for item in items:
+        if item.src is not None:
+            continue
+        if item.expr is None:
+            values[item.id] = None
+            continue
+        try:
+            if item.expr.free_variables:
+                continue
+            values[item.id] = item.expr.program.evaluate({})
+        except AutoflowError:
+            continue
+    return values
+
+
+def _rehash(snapshot: engine.Snapshot, chart: Chart) -> engine.Snapshot:
+    """``snapshot`` as if taken with ``chart`` (a variant of the chart it was taken with)."""
+    return replace(snapshot, chart_hash=engine.chart_hash(chart))
+
+
+def _evaluation_error(
+    guard: Expr,
+    snap: engine.Snapshot,
+    event: str | None,
+    data: Any,
+    now: datetime,
+    chart_name: str,
+) -> str | None:
+    """Why ``guard`` fails to give a boolean in ``snap`` with ``event`` current (None: it does)."""
+    activation = {
+        **snap.datamodel,
+        "_event": None if event is None else {"name": event, "data": data},
+        "event": data,
+        "now": now,
+        "_sessionid": snap.instance,
+        "_name": chart_name,
+    }
+    configuration = set(snap.configuration)
+    functions = {"In": lambda state: state in configuration}
+    try:
+        value = guard.program.evaluate(activation, functions)
+    except AutoflowError as exc:
+        return str(exc)
+    if not isinstance(value, bool):
+        return f"not a boolean ({value!r})"
+    return None
 
 
 def _clean(data: Any) -> Any:

@@ -126,13 +126,21 @@ _Term: TypeAlias = Any  # a z3 expression, a _Path or a _Const
 class _Translation:
     """Translates CEL ASTs to z3 terms, recording the variables it made."""
 
-    def __init__(self, reasoner: GuardReasoner, data: Mapping[str, Any] | None) -> None:
+    def __init__(
+        self,
+        reasoner: GuardReasoner,
+        data: Mapping[str, Any] | None,
+        nullable: frozenset[str] = frozenset(),
+    ) -> None:
         self.reasoner = reasoner
         self.data = data
+        self.nullable = nullable  # paths some guard compares with null
         self.exact = True
         self.vars: dict[str, tuple[_Path, z3.ExprRef]] = {}
         self.contains: dict[tuple[str, Any], tuple[_Path, Any, z3.BoolRef]] = {}
         self.fields: set[tuple[str, Any]] = set()  # contains facts that are map keys
+        self.field_reads: set[tuple[str, Any]] = set()  # map keys a guard tests (has())
+        self.nulls: dict[str, tuple[_Path, z3.BoolRef]] = {}  # "this path is null"
         self.present: list[tuple[_Path, Any]] = []  # paths a key reads, with a default
         self.sizes: dict[str, tuple[_Path, z3.ArithRef]] = {}
         self.domain_constraints: list[z3.BoolRef] = []
@@ -162,6 +170,22 @@ class _Translation:
             if options:
                 self.domain_constraints.append(z3.Or([variable == o for o in options]))
         return variable
+
+    def null_var(self, path: _Path) -> z3.BoolRef:
+        """``path == null``: in CEL that needs the field present (a missing one is an
+        error), so "null" implies "present"; "not null" is witnessed by a value."""
+        if len(path.parts) < 2:
+            raise _Undecidable("comparison of a whole root with null")
+        known = self.nulls.get(path.name)
+        if known is None:
+            variable = z3.Bool(f"{path.name} is null")
+            for n in range(1, len(path.parts)):  # the field and the maps around it
+                if isinstance(path.parts[n], str):
+                    present = self.contains_var(_Path(path.parts[:n]), path.parts[n], field=True)
+                    self.domain_constraints.append(z3.Implies(variable, present))
+            known = (path, variable)
+            self.nulls[path.name] = known
+        return known[1]
 
     def contains_var(self, path: _Path, key: Any, *, field: bool = False) -> z3.BoolRef:
         index = (path.name, key)
@@ -270,6 +294,7 @@ class _Translation:
         if isinstance(operand, _Const):
             return z3.BoolVal(isinstance(operand.value, Mapping) and name in operand.value)
         if isinstance(operand, _Path):
+            self.field_reads.add((operand.name, name))
             return self.contains_var(operand, name, field=True)
         raise _Undecidable("has() on a computed value")
 
@@ -312,13 +337,18 @@ class _Translation:
         for one, other in ((a, b), (b, a)):
             if isinstance(one, _Const) and one.value is None:
                 if isinstance(other, _Path):
-                    parent = _Path(other.parts[:-1])
-                    return z3.Not(self.contains_var(parent, other.parts[-1], field=True))
+                    return self.null_var(other)
                 raise _Undecidable("comparison with null")
             if isinstance(one, _Const) and isinstance(one.value, list | dict):
                 raise _Undecidable("comparison with a collection")
         x, y = self.unify(a, b)
-        return x == y
+        # a path compared with null elsewhere equals a value only when it is not null
+        nulls = [
+            z3.Not(self.null_var(p))
+            for p in (a, b)
+            if isinstance(p, _Path) and p.name in self.nullable
+        ]
+        return z3.And(*nulls, x == y) if nulls else x == y
 
     def comparable(self, a: _Term, b: _Term) -> tuple[z3.ExprRef, z3.ExprRef]:
         x, y = self.unify(a, b)
@@ -543,14 +573,19 @@ class GuardReasoner:
         data: Mapping[str, Any] | None,
         present: Sequence[Expr],
     ) -> Solution:
-        translation = _Translation(self, data)
-        try:
-            constraints = [translation.boolean(e.program.ast, {}) for e in true]
-            constraints += [z3.Not(translation.boolean(e.program.ast, {})) for e in false]
-            for expr in present:
-                collect_event_paths(expr.program.ast, translation.present, None)
-        except _Undecidable:
-            return Solution(Verdict.UNKNOWN)
+        nullable: frozenset[str] = frozenset()
+        while True:
+            translation = _Translation(self, data, nullable)
+            try:
+                constraints = [translation.boolean(e.program.ast, {}) for e in true]
+                constraints += [z3.Not(translation.boolean(e.program.ast, {})) for e in false]
+                for expr in present:
+                    collect_event_paths(expr.program.ast, translation.present, None)
+            except _Undecidable:
+                return Solution(Verdict.UNKNOWN)
+            if set(translation.nulls) <= nullable:
+                break
+            nullable = frozenset(translation.nulls)  # again, knowing which paths may be null
         solver = z3.Solver()
         solver.set("timeout", _TIMEOUT_MS)
         solver.add(*constraints, *translation.domain_constraints)
@@ -565,15 +600,46 @@ class GuardReasoner:
         values: dict[str, Any] = {}
         payload: dict[str, Any] = {}
         reads_event = False
+
+        def absent(path: _Path) -> bool:
+            """A guard tests (``has()``) a map key on ``path`` that the witness leaves out."""
+            for n in range(1, len(path.parts)):
+                key = (_Path(path.parts[:n]).name, path.parts[n])
+                known = translation.contains.get(key)
+                if (
+                    key in translation.field_reads
+                    and known is not None
+                    and not z3.is_true(model.eval(known[2], model_completion=True))
+                ):
+                    return True
+            return False
+
+        nulls = {
+            name: z3.is_true(model.eval(variable, model_completion=True))
+            for name, (_, variable) in translation.nulls.items()
+        }
         for name, (path, variable) in sorted(translation.vars.items()):
             value = _python(model.eval(variable, model_completion=True))
             if value is None and variable.sort() == z3.StringSort():
                 value = ""
+            if nulls.get(name):
+                value = None
             values[name] = value
             if path.parts[0] == EVENT_ROOT:
                 reads_event = True
-                if len(path.parts) > 1:
+                if len(path.parts) > 1 and not absent(path):
                     payload = _place(payload, path.parts[1:], value)
+        for name, (path, _) in sorted(translation.nulls.items()):
+            if name in translation.vars:
+                continue
+            # null, or a value that is not null (the field must be there either way)
+            value = None if nulls[name] else _default_value(path)
+            if not nulls[name] and absent(path):
+                continue
+            values[name] = value
+            if path.parts[0] == EVENT_ROOT:
+                reads_event = True
+                payload = _place(payload, path.parts[1:], value)
         for name, (_, variable) in sorted(translation.sizes.items()):
             values[f"size({name})"] = _python(model.eval(variable, model_completion=True))
         for (_, key), (path, _, variable) in sorted(
@@ -609,10 +675,17 @@ class GuardReasoner:
             if _get(payload, path.parts[1:]) is None:
                 payload = _place(payload, path.parts[1:], default)
         decided = {path.name for path, _ in translation.vars.values()}
+        decided.update(translation.nulls)
         decided.update(
             f"{path.name}.{key}" for (_, key), (path, _, _) in translation.contains.items()
         )
         return Solution(Verdict.SAT, values, payload if reads_event else None, frozenset(decided))
+
+
+def _default_value(path: _Path) -> Any:
+    """A non-null value for a field only compared with null: ``1`` for ids, else ``"x"``."""
+    leaf = str(path.parts[-1])
+    return 1 if leaf in ("id", "iid") or leaf.endswith(("_id", "_iid")) else "x"
 
 
 def _get(payload: Any, parts: Sequence[str | int]) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from autoflow.check.diagnostics import Diagnostic, Severity
-from autoflow.check.explore import StateSpace
+from autoflow.check.explore import StateSpace, Step
 from autoflow.check.rules.common import finding, states
 from autoflow.model.ir import Chart, State, StateKind, Transition
 
@@ -59,11 +59,40 @@ def _static_cycles(chart: Chart) -> list[tuple[list[str], Transition, State]]:
     return cycles
 
 
+def _guard_error(
+    model: Chart,
+    space: StateSpace,
+    index: int | None,
+    step: Step,
+    cause: tuple[str, str],
+    when: str,
+) -> Diagnostic:
+    """A loop of evaluation errors: the guard is the culprit, not the transitions."""
+    tid, error = cause
+    source_id, number = tid.rsplit("#", 1)
+    source = model.index.states[source_id]
+    transition = source.transitions[int(number)]
+    guard = " ".join(transition.guard.source.split()) if transition.guard is not None else ""
+    return finding(
+        ID,
+        SEVERITY,
+        f"the guard of eventless transition {tid} (`{guard}`) fails to evaluate {when}: "
+        f"{error}; each failure raises error.execution, after which eventless transitions "
+        "are tried again and the guard fails again, forever (make the guard safe to "
+        "evaluate, e.g. with has(), or handle error.execution)",
+        space,
+        index,
+        span_of=transition,
+        states_involved=(source_id,),
+        extra=step,
+    )
+
+
 def check(model: Chart, space: StateSpace) -> Iterator[Diagnostic]:
     cycles = _static_cycles(model)
     merged: set[int] = set()
     reported: set[str] = set()
-    for index, step, message in space.loops:
+    for position, (index, step, message) in enumerate(space.loops):
         if any("=" in a for a in step.assumed):
             continue  # forced by an assumed eventless guard outcome: not evidence
         active = space.active(index) if index is not None else ()
@@ -71,13 +100,17 @@ def check(model: Chart, space: StateSpace) -> Iterator[Diagnostic]:
         if key in reported:
             continue
         reported.add(key)
+        what = "the next timer" if step.event is None else f"event {step.event}"
+        where = f" in {', '.join(active)}" if active else " (the start)"
+        cause = space.guard_errors.get(position)
+        if cause is not None:
+            yield _guard_error(model, space, index, step, cause, f"after {what}{where}")
+            continue
         # the structural cycle the engine was caught in, when there is one
         cycle = next(
             (k for k, (path, _, _) in enumerate(cycles) if any(f"'{s}'" in message for s in path)),
             None,
         )
-        what = "the next timer" if step.event is None else f"event {step.event}"
-        where = f" in {', '.join(active)}" if active else " (the start)"
         if cycle is not None:
             merged.add(cycle)
             path, transition, _ = cycles[cycle]
