@@ -154,6 +154,20 @@ class StateSpace:
                     found.append(item)
         return tuple(found)
 
+    def assumed_outcomes(
+        self, index: int | None, extra: Step | None = None
+    ) -> tuple[tuple[str, bool], ...]:
+        """The undecided guards the trace to ``index`` relies on, each as (transition
+        id, the outcome assumed): the exploration forced them, the engine replaying
+        the trace evaluates them itself and may decide otherwise."""
+        flags = {ASSUME_PREFIX + _flag(tid): tid for tid in self.assumed}
+        found: dict[str, bool] = {}
+        for item in self.assumptions(index, extra):
+            name, forced, value = item.partition("=")
+            tid = flags.get(name, name)
+            found.setdefault(tid, value == "True" if forced else True)
+        return tuple(found.items())
+
     @property
     def complete(self) -> bool:
         """Every reachable abstract state was expanded: no ``--max-states`` cut and no
@@ -512,14 +526,20 @@ class _Explorer:
         constant values (entry actions may change data before eventless guards
         read it, so neither alone is certain to reach every guard outcome)."""
         seen: set[Hashable] = set()
+        forced: list[tuple[Any, tuple[str, ...]]] = []
         for data in (None, self.initial_data) if self.initial_data else (None,):
             for payload, assumed in self.payloads(
                 [], filters, data, present, self.eventless_event_guards
             ):
                 frozen = _freeze((payload, assumed))
-                if frozen not in seen:
-                    seen.add(frozen)
+                if frozen in seen:
+                    continue
+                seen.add(frozen)
+                if any("=" in item for item in assumed):
+                    forced.append((payload, assumed))  # after those that need no assumption
+                else:
                     yield payload, assumed
+        yield from forced
 
     def instance_key(self, step: Step) -> str | None:
         """The instance id the simulator gives an instance started by ``step``."""
@@ -604,6 +624,7 @@ class _Explorer:
     ) -> Iterator[tuple[Any, tuple[str, ...]]]:
         """Payloads that make each guard win in turn, and one that makes all false."""
         seen: set[Hashable] = set()
+        forced: list[tuple[Any, tuple[str, ...]]] = []
         guards = [g for _, g in guarded][:_MAX_VECTOR_GUARDS]
         ids = [tid for tid, _ in guarded][:_MAX_VECTOR_GUARDS]
         extras = extra[:_MAX_VECTOR_GUARDS]
@@ -638,11 +659,21 @@ class _Explorer:
                         flag = {ASSUME_PREFIX + _flag(winner[0]): True}
                         payload = _merge(payload if isinstance(payload, dict) else {}, flag)
                 for variant, more in self.flag_variants(payload):
+                    if more:  # after every payload that needs no forced outcome
+                        forced.append((variant, assumed + more))
+                        continue
                     frozen = _freeze(variant)
                     if frozen in seen:
                         continue
                     seen.add(frozen)
-                    yield variant, assumed + more
+                    yield variant, assumed
+        # breadth-first search keeps the first way to a state: a trace that needs an
+        # assumption is then shown only where no payload reaches the state without one
+        for variant, assumed in forced:
+            frozen = _freeze(variant)
+            if frozen not in seen:
+                seen.add(frozen)
+                yield variant, assumed
 
     def flag_variants(self, payload: Any) -> Iterator[tuple[Any, tuple[str, ...]]]:
         """``payload``, and copies forcing each open eventless guard true or false."""
@@ -757,7 +788,7 @@ class _Explorer:
                 if t.events or t.timer is not None or t.guard is None:
                     continue
                 tid = transition_id(state, k)
-                if any(item.split("=")[0].endswith(_flag(tid)) for item in step.assumed):
+                if any(item.split("=")[0] == ASSUME_PREFIX + _flag(tid) for item in step.assumed):
                     continue  # its outcome was forced
                 error_data = {"message": "(the previous failure)"}
                 for name, data in ((step.event, payload), ("error.execution", error_data)):

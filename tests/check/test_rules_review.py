@@ -72,3 +72,20 @@ def test_loop_of_guard_errors_names_the_guard_and_the_error() -> None:
     assert "error.execution" in finding.message
     assert "abc" in finding.message  # the evaluation error itself
     assert [step.event for step in finding.trace] == ["ticket.open"]
+
+
+def test_assumed_guard_is_named_by_its_transition_id_with_the_outcome_the_trace_needs() -> None:
+    [finding] = [f for f in findings(DATA / "assumed-guard.yaml") if f.rule == "deadlock"]
+    assert finding.states == ("late",)
+    assert "__autoflow" not in finding.message
+    assert "guard of deciding#0 (`now >= timestamp(deadline)`) is true" in finding.message
+    assert "needs" in finding.message  # the replay may take the other branch
+    assert all("__autoflow" not in str(step.data) for step in finding.trace)
+
+
+def test_trace_uses_a_payload_that_decides_the_guard_rather_than_an_assumption() -> None:
+    [finding] = [f for f in findings(DATA / "decided-by-payload.yaml") if f.rule == "deadlock"]
+    assert finding.states == ("big",)
+    assert "assumption" not in finding.message
+    [start] = finding.trace
+    assert evaluate("event.count > 3", start.data) is True  # the replay takes the same way

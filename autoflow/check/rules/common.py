@@ -49,13 +49,29 @@ def finding(
     """A diagnostic with the shortest trace to ``node`` (when given)."""
     trace = space.trace(node, extra) if node is not None or extra is not None else ()
     if node is not None or extra is not None:
-        assumed = space.assumptions(node, extra)
+        assumed = space.assumed_outcomes(node, extra)
         if assumed:
-            names = ", ".join(a.split("=")[0] for a in assumed)
-            message += f" (the trace assumes undecided guards: {names})"
+            outcomes = "; ".join(
+                f"the guard of {tid} (`{_guard_source(space.chart, tid)}`) is "
+                f"{'true' if value else 'false'}"
+                for tid, value in assumed
+            )
+            message += (
+                f" (this trace needs an assumption the checker cannot decide: {outcomes}; "
+                "replayed as is, the guard is evaluated for real and may decide otherwise)"
+            )
     span = span_of.span if span_of is not None else space.chart.span
     reached = space.active(node) if node is not None and extra is None else ()
     return Diagnostic(rule, severity, message, span, states_involved, trace, witness, reached)
+
+
+def _guard_source(chart: Chart, tid: str) -> str:
+    source, _, number = tid.rpartition("#")
+    state = chart.index.states.get(source)
+    if state is None or not number.isdigit() or int(number) >= len(state.transitions):
+        return "?"
+    guard = state.transitions[int(number)].guard
+    return " ".join(guard.source.split()) if guard is not None else "?"
 
 
 def reachable_or_unknown(space: StateSpace, state_id: str) -> bool:
