@@ -33,6 +33,11 @@ def fingerprint(path: str, finding: Diagnostic) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
+def _path(report: ModelReport, finding: Diagnostic) -> str:
+    """The file a finding is in: the model's, or a block's that the model uses."""
+    return finding.span.path if finding.span.path and finding.span.line else report.path
+
+
 def to_sarif(reports: Sequence[ModelReport], rule_descriptions: dict[str, str]) -> str:
     rules_used = sorted({f.rule for report in reports for f in report.findings})
     results: list[dict[str, Any]] = []
@@ -41,7 +46,7 @@ def to_sarif(reports: Sequence[ModelReport], rule_descriptions: dict[str, str]) 
             region: dict[str, int] = {}
             if finding.span.line > 0:
                 region = {"startLine": finding.span.line, "startColumn": max(finding.span.col, 1)}
-            location: dict[str, Any] = {"artifactLocation": {"uri": report.path}}
+            location: dict[str, Any] = {"artifactLocation": {"uri": _path(report, finding)}}
             if region:
                 location["region"] = region
             result: dict[str, Any] = {
@@ -87,7 +92,10 @@ def to_gitlab(reports: Sequence[ModelReport]) -> str:
             "check_name": finding.rule,
             "fingerprint": fingerprint(report.path, finding),
             "severity": _GITLAB_SEVERITY[finding.severity],
-            "location": {"path": report.path, "lines": {"begin": max(finding.span.line, 1)}},
+            "location": {
+                "path": _path(report, finding),
+                "lines": {"begin": max(finding.span.line, 1)},
+            },
         }
         for report in reports
         for finding in report.findings

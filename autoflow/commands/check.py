@@ -152,6 +152,8 @@ def _print_text(reports: list[ModelReport]) -> None:
         table.add_column("trace")
         for finding in report.findings:
             where = f"{finding.span.line}:{finding.span.col}" if finding.span.line else "-"
+            if finding.span.line and finding.span.path and finding.span.path != report.path:
+                where = f"{finding.span.path}:{where}"  # in a block the workflow uses
             trace = "\n".join(
                 f"{step.at} {step.event if step.event is not None else '(time passes)'}"
                 for step in finding.trace
