@@ -145,7 +145,7 @@ def _print_text(reports: list[ModelReport]) -> None:
         table = Table(
             title=escape(f"{report.path}  ({figures})"), title_justify="left", show_lines=True
         )
-        table.add_column("where", no_wrap=True)
+        table.add_column("where", overflow="fold")  # a block file's path folds
         table.add_column("severity")
         table.add_column("rule", no_wrap=True)
         table.add_column("finding")
