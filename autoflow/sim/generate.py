@@ -35,9 +35,11 @@ changed workflow behaves differently.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import math
 import random
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -46,14 +48,20 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from autoflow.check.explore import ASSUME_PREFIX, Node, StateSpace, Step, explore
-from autoflow.check.guards import Verdict
+from autoflow.check.guards import Verdict, event_paths, fill_payload
 from autoflow.errors import AutoflowError, SimulationError
 from autoflow.model.cel import ast, cel_literal, compile_expression
 from autoflow.model.events import WebhookError, webhook_to_event
 from autoflow.model.ir import Chart, Expr, StateKind, walk_states
 from autoflow.sim import engine
 from autoflow.sim.clock import DEFAULT_EPOCH, format_instant
-from autoflow.sim.simulator import StepRecord, TraceResult, simulate_trace, to_jsonable
+from autoflow.sim.simulator import (
+    StepRecord,
+    TraceResult,
+    simulate_trace,
+    subset_match,
+    to_jsonable,
+)
 from autoflow.sim.trace import (
     EventLine,
     ExpectLine,
@@ -163,6 +171,21 @@ class _Move:
     wanted: str | None = None  # the transition this move is meant to fire
 
 
+def _with(move: _Move, *, at: datetime | None = None, answers: str | None = None) -> _Move:
+    """``move`` at another time or answering another call (``replace``, faster)."""
+    return _Move(
+        move.kind,
+        move.at if at is None else at,
+        move.event,
+        move.data,
+        move.answers if answers is None else answers,
+        move.target,
+        move.webhook,
+        move.assumed,
+        move.wanted,
+    )
+
+
 @dataclass
 class _Replayed:
     """A move after the engine ran it: the effects it made (ids as the exploration's)."""
@@ -170,6 +193,8 @@ class _Replayed:
     move: _Move
     effects: tuple[engine.Effect, ...] = ()
     answer: engine.Effect | None = None  # result moves: the effect answered
+    snapshot: engine.Snapshot | None = None  # the instance after the move
+    due: datetime | None = None  # the earliest timer pending before the move
 
 
 def _clean(data: Any) -> Any:
@@ -178,8 +203,29 @@ def _clean(data: Any) -> Any:
     return data
 
 
+_JSON: dict[int, tuple[Any, Any]] = {}
+
+
+def _json_of(value: Any) -> Any:
+    """:func:`to_jsonable`, memoised on the identity of ``value`` (explored payloads and
+    webhook merges, delivered again and again; nothing changes them)."""
+    if value is None or isinstance(value, str | int | float):
+        return value
+    found = _JSON.get(id(value))
+    if found is None or found[0] is not value:
+        if len(_JSON) > 8192:
+            _JSON.clear()
+        found = _JSON[id(value)] = (value, to_jsonable(value))
+    return found[1]
+
+
 def _is_api(effect: str) -> bool:
     return effect.startswith(_API_PREFIXES)
+
+
+def _is_child(effect_id: str) -> bool:
+    """Whether ``effect_id`` (``<session>:<seq>:<k>``) is a call of an invoked child."""
+    return "/" in effect_id.rsplit(":", 2)[0]
 
 
 @cache
@@ -260,6 +306,22 @@ def _webhook(name: str, data: Any) -> list[tuple[str, str, dict[str, Any], Any]]
         if mapped == name:
             found.append((header, file, merge, body))
     return found
+
+
+_WEBHOOKS: dict[tuple[str, int], tuple[Any, list[tuple[str, str, dict[str, Any], Any]]]] = {}
+
+
+def _webhook_cached(name: str, data: Any) -> list[tuple[str, str, dict[str, Any], Any]]:
+    """:func:`_webhook`, memoised on the identity of ``data`` (walks deliver the same
+    explored payload objects again and again; the engine does not change event data)."""
+    key = (name, id(data))
+    found = _WEBHOOKS.get(key)
+    if found is None or found[0] is not data:
+        if len(_WEBHOOKS) > 4096:
+            _WEBHOOKS.clear()
+        found = (data, _webhook(name, data))
+        _WEBHOOKS[key] = found
+    return found[1]
 
 
 # --------------------------------------------------------------------------- guards
@@ -397,25 +459,106 @@ class _Replay:
         self.now = DEFAULT_EPOCH
         self.done: list[_Replayed] = []
         self.effects: dict[str, engine.Effect] = {}
+        self.emitted: dict[str, int] = {}  # effect id -> position of the move that made it
         self.answered: set[str] = set()
+        self.unanswered: dict[str, engine.Effect] = {}  # calls made and not answered yet
+        self.instances: list[str] = []  # ids of the instances started, as the simulator's
 
     def copy_state(self) -> tuple[Any, ...]:
-        return (self.snapshot, self.now, list(self.done), dict(self.effects), set(self.answered))
+        """A copy of everything, to :meth:`restore` into this or another replay."""
+        return (
+            self.snapshot,
+            self.now,
+            list(self.done),
+            dict(self.effects),
+            dict(self.emitted),
+            set(self.answered),
+            dict(self.unanswered),
+            list(self.instances),
+        )
 
     def restore(self, state: tuple[Any, ...]) -> None:
-        snapshot, now, done, effects, answered = state
+        snapshot, now, done, effects, emitted, answered, unanswered, instances = state
         self.snapshot, self.now = snapshot, now
-        self.done, self.effects, self.answered = list(done), dict(effects), set(answered)
+        self.done, self.effects = list(done), dict(effects)
+        self.emitted, self.answered = dict(emitted), set(answered)
+        self.unanswered = dict(unanswered)
+        self.instances = list(instances)
+
+    def checkpoint(self) -> tuple[engine.Snapshot | None, datetime, int]:
+        """A point to :meth:`rollback` to (cheap: moves are only ever appended)."""
+        return self.snapshot, self.now, len(self.done)
+
+    def rollback(self, point: tuple[engine.Snapshot | None, datetime, int]) -> None:
+        """Undo the moves applied since ``point``."""
+        self.snapshot, self.now, length = point
+        while len(self.done) > length:
+            item = self.done.pop()
+            for effect in item.effects:
+                self.effects.pop(effect.id, None)
+                self.emitted.pop(effect.id, None)
+                self.unanswered.pop(effect.id, None)
+            if item.answer is not None:
+                self.answered.discard(item.answer.id)
+                self.unanswered[item.answer.id] = item.answer
+            if item.move.kind == "start":
+                self.instances.pop()
+
+    def effect(self, effect_id: str | None) -> engine.Effect | None:
+        """The call ``effect_id`` names: one of this replay's, or the exploration's id of
+        a call of the running instance (the exploration's instance is ``instance``)."""
+        if effect_id is None:
+            return None
+        found = self.effects.get(effect_id)
+        if found is None and self.snapshot is not None and effect_id.startswith("instance"):
+            found = self.effects.get(self.snapshot.instance + effect_id.removeprefix("instance"))
+        return found
+
+    def first_quick_call(self) -> str | None:
+        """The first unanswered API or child-session call made since the last input that
+        was not an answer (the simulator answers a chain's stubbed calls in this order)."""
+        chain = len(self.done) - 1
+        while chain > 0 and self.done[chain].move.kind == "result":
+            chain -= 1
+        for item in self.done[chain:]:
+            for effect in item.effects:
+                if effect.id not in self.answered and (
+                    _is_api(effect.effect) or _is_child(effect.id)
+                ):
+                    return effect.id
+        return None
+
+    def immediate(self, effect_id: str, at: datetime) -> bool:
+        """Whether an answer to ``effect_id`` at ``at`` follows the move that made it with
+        nothing but other answers in between and no time passing: the trace gives it as
+        a ``stub`` (delivered in the simulator's chain), not as a later ``event`` line."""
+        origin = self.emitted.get(effect_id)
+        if origin is None or self.done[origin].move.at != at:
+            return False
+        return all(r.move.kind == "result" for r in self.done[origin + 1 :])
 
     def apply(self, move: _Move) -> bool:
         """Run ``move``; False (and nothing changed) when the engine refuses it."""
         answer: engine.Effect | None = None
         try:
             if move.kind == "start":
+                if self.snapshot is not None and not self.snapshot.done:
+                    return False  # one instance at a time
                 event = None if move.event is None else engine.Event(move.event, move.data)
-                if event is not None and not _starts(self.chart, event, move.at):
-                    return False
-                result = engine.start(self.chart, move.at, event=event)
+                key: str | None = None
+                if event is not None:
+                    starts, key = _starter(self.chart, event, move.at)
+                    if not starts:
+                        return False
+                elif self.instances:
+                    return False  # a chart without start triggers has one instance
+                base = "instance" if key is None else key
+                instance = base
+                serial = 2
+                while instance in self.instances:
+                    instance, serial = f"{base}#{serial}", serial + 1
+                result = engine.start(self.chart, move.at, instance=instance, event=event)
+                self.instances.append(instance)
             elif self.snapshot is None or self.snapshot.done:
                 return False
             elif move.kind == "timer":
@@ -423,10 +566,14 @@ class _Replay:
                     return False
                 result = engine.fire_due(self.chart, self.snapshot, move.at)
             elif move.kind == "result":
-                answer = self.effects.get(move.answers or "")
+                answer = self.effect(move.answers)
                 if answer is None or answer.id in self.answered or move.event is None:
                     return False
-                event = engine.Event(move.event, move.data, sendid=answer.id)
+                # as the simulator delivers it: a stubbed answer (immediate, or to a child
+                # session's call) carries the call's id; a later one is an event line
+                stubbed = _is_child(answer.id) or self.immediate(answer.id, move.at)
+                sendid = answer.id if stubbed else None
+                event = engine.Event(move.event, move.data, sendid=sendid)
                 result = engine.step(self.chart, self.snapshot, event, move.at)
             else:
                 assert move.event is not None
@@ -437,22 +584,27 @@ class _Replay:
             return False
         if answer is not None:
             self.answered.add(answer.id)
+            self.unanswered.pop(answer.id, None)
+        due = None if self.snapshot is None else engine.next_due(self.snapshot)
         self.snapshot = result.snapshot
         self.now = move.at
         for effect in result.effects:
             self.effects[effect.id] = effect
-        self.done.append(_Replayed(move, result.effects, answer))
+            self.emitted[effect.id] = len(self.done)
+            if effect.result_event is not None:
+                self.unanswered[effect.id] = effect
+        self.done.append(_Replayed(move, result.effects, answer, result.snapshot, due))
         return True
 
     def apply_move(self, move: _Move) -> bool:
         """Run ``move``; a payload the exploration could not decide is solved again
         with the data the instance has at this point."""
         if (move.assumed or move.wanted) and self.solver is not None and move.kind != "timer":
-            saved = self.copy_state()
+            saved = self.checkpoint()
             data = self.snapshot.datamodel if self.snapshot is not None else None
             if data is None and self.apply(move):  # a start: the data it binds
                 data = self.snapshot.datamodel if self.snapshot is not None else None
-                self.restore(saved)
+                self.rollback(saved)
             payload = self.solver.solve(move, self.snapshot, data)
             if payload is not None:
                 candidate = replace(move, data=payload)
@@ -461,7 +613,7 @@ class _Replay:
                         self.snapshot is not None and self.snapshot.configuration == move.target
                     ):
                         return True
-                    self.restore(saved)
+                    self.rollback(saved)
             if move.target is not None and isinstance(move.data, dict):
                 found = self.search(move)
                 if found:
@@ -472,7 +624,7 @@ class _Replay:
         """Drop placeholder fields of the payload, one at a time, until the move reaches
         the configuration the exploration reached (guards read through data that
         entry actions compute are beyond the guard reasoner)."""
-        saved = self.copy_state()
+        saved = self.checkpoint()
         data = move.data
         for _ in range(MAX_SEARCH):
             improved = False
@@ -483,20 +635,20 @@ class _Replay:
                     continue
                 if self.snapshot is not None and self.snapshot.configuration == move.target:
                     return True
-                self.restore(saved)
+                self.rollback(saved)
                 data = candidate.data
                 improved = True
                 break
             if not improved:
                 break
-        self.restore(saved)
+        self.rollback(saved)
         return False
 
     def apply_event(self, move: _Move) -> bool:
         """Run an event or start move, delivered as a real webhook when it is a GitLab
         event and that reaches the configuration the exploration reached."""
-        options = _webhook(move.event, move.data) if move.event is not None else []
-        saved = self.copy_state()
+        options = _webhook_cached(move.event, move.data) if move.event is not None else []
+        saved = self.checkpoint()
         for header, file, merge, body in options:
             candidate = replace(move, data=body, webhook=(header, file, merge))
             if self.apply(candidate):
@@ -506,7 +658,7 @@ class _Replay:
                     or self.snapshot.configuration == move.target
                 ):
                     return True
-                self.restore(saved)
+                self.rollback(saved)
         return self.apply(move)
 
 
@@ -516,9 +668,14 @@ class _Replay:
 def _time_text(at: datetime, previous: datetime | None) -> str:
     if previous is None:
         return format_instant(at)
+    return _offset_text((at - previous).total_seconds())
+
+
+@cache
+def _offset_text(seconds: float) -> str:
     from autoflow.model.durations import format_duration
 
-    return "+" + format_duration((at - previous).total_seconds())
+    return "+" + format_duration(seconds)
 
 
 @dataclass
@@ -528,14 +685,21 @@ class _Line:
     input: bool = False  # an event the simulator records steps for
     placeholder: bool = False  # an expect line that only makes timers due by then fire
     event: tuple[str, Any] | None = None  # input lines: the event name and its full data
+    position: int | None = None  # input and placeholder lines: the replayed move
 
 
 class _TraceBuilder:
-    """Trace lines for replayed moves, and expectations from a simulator run."""
+    """Trace lines for replayed moves, and their expectations: from the replay itself
+    when the simulator would run the trace exactly as the replay did, else from a
+    simulator run."""
 
-    def __init__(self, chart: Chart, instance: str | None) -> None:
+    def __init__(self, chart: Chart, keyed: bool) -> None:
         self.chart = chart
-        self.instance = instance  # routes later events (workflows with triggers)
+        self.keyed = keyed  # later events name their instance (workflows with triggers)
+        self.anchor: list[int] = []  # per replayed move: the move whose line starts its chain
+        self.stubbed: dict[int, list[_Replayed]] = {}  # anchor -> its stubs, in line order
+        self.stubs: dict[int, dict[str, Any]] = {}  # id of an answer -> its stub
+        self.args: dict[int, tuple[Any, Any]] = {}  # id of call arguments -> their JSON
 
     def lines(self, replayed: Sequence[_Replayed]) -> list[_Line]:
         if not replayed:
@@ -561,40 +725,193 @@ class _TraceBuilder:
             immediate = item.move.at == replayed[origin].move.at and all(
                 r.move.kind == "result" for r in replayed[origin + 1 : position]
             )
-            child = "/" in item.answer.id.rsplit(":", 2)[0]
-            if immediate or child:
+            if immediate or _is_child(item.answer.id):
                 anchor[position] = anchor[origin]
                 order = (origin, _effect_order(replayed[origin].effects, item.answer))
                 stubbed.setdefault(anchor[origin], []).append((*order, item))
             else:
                 held.add(position)
+        self.anchor = anchor
+        self.stubbed = {
+            key: [answered for _, _, answered in sorted(items, key=lambda s: s[:2])]
+            for key, items in stubbed.items()
+        }
         previous_time = start
         for position, item in enumerate(replayed):
             move = item.move
             stub_time = move.at if move.kind != "timer" else previous_time
-            for _, _, answered in sorted(stubbed.get(position, []), key=lambda s: s[:2]):
-                lines.append(_Line(stub_time, {"stub": _stub(answered)}))
+            for answered in self.stubbed.get(position, []):
+                lines.append(_Line(stub_time, {"stub": self.stub(answered)}))
             if move.kind == "start":
                 if move.event is None:
-                    lines.append(_Line(move.at, {"expect": {"inactive": []}}, placeholder=True))
+                    lines.append(
+                        _Line(
+                            move.at,
+                            {"expect": {"inactive": []}},
+                            placeholder=True,
+                            position=position,
+                        )
+                    )
                 else:
-                    lines.append(self.input_line(move, None))
+                    lines.append(self.input_line(move, None, position))
             elif move.kind == "timer":
-                lines.append(_Line(move.at, {"expect": {"inactive": []}}, placeholder=True))
+                lines.append(
+                    _Line(
+                        move.at, {"expect": {"inactive": []}}, placeholder=True, position=position
+                    )
+                )
             elif move.kind == "result":
                 if position in held:
-                    lines.append(self.input_line(move, self.instance))
+                    lines.append(self.input_line(move, self.instance(item), position))
                 else:
                     continue
             else:
-                lines.append(self.input_line(move, self.instance))
+                lines.append(self.input_line(move, self.instance(item), position))
             previous_time = move.at
         return lines
 
-    def input_line(self, move: _Move, instance: str | None) -> _Line:
+    def stub(self, item: _Replayed) -> dict[str, Any]:
+        """The ``stub`` of an answer (made once per trace)."""
+        found = self.stubs.get(id(item))
+        if found is None:
+            found = self.stubs[id(item)] = _stub(item, self.json)
+        return found
+
+    def json(self, args: Any) -> Any:
+        """The JSON of a call's arguments (once per call: expect and stub lines share it)."""
+        found = self.args.get(id(args))
+        if found is None or found[0] is not args:
+            found = self.args[id(args)] = (args, to_jsonable(args))
+        return found[1]
+
+    def instance(self, item: _Replayed) -> str | None:
+        """The instance an input line names: the one the replay ran it in."""
+        return item.snapshot.instance if self.keyed and item.snapshot is not None else None
+
+    def faithful(self, replayed: Sequence[_Replayed]) -> bool:
+        """Whether the simulator runs the lines of ``replayed`` step for step as the replay
+        did, so that the replay's own outcomes are the trace's expectations.
+
+        The simulator fires a timer at its due time before any later line, answers
+        the calls of a line's chain from the pending stubs (the oldest matching stub,
+        in the order the calls are made) breadth first, and delivers every other
+        input as its own line; a replay that did anything else (an input at or after
+        a due timer, answers in another order, a stub that another call would take)
+        is simulated instead.
+        """
+        anchor = self.anchor
+        previous_untimed: datetime | None = None
+        for position, item in enumerate(replayed):
+            move = item.move
+            if move.kind == "timer":
+                if item.due != move.at:
+                    return False
+            elif anchor[position] == position and item.due is not None and item.due <= move.at:
+                return False
+            if anchor[position] != position:
+                continue
+            # two lines without their own step record at one instant share one group
+            untimed = move.kind == "timer" or (move.kind == "start" and move.event is None)
+            if untimed and previous_untimed == move.at:
+                return False
+            previous_untimed = move.at if untimed else None
+            if not self.chain_faithful(replayed, position):
+                return False
+        return True
+
+    def chain_faithful(self, replayed: Sequence[_Replayed], position: int) -> bool:
+        """The chain of the line of move ``position``: the simulator's stub matching and
+        breadth-first answers give exactly the replay's answers, in its order."""
+        stubs = list(self.stubbed.get(position, []))
+        pending = [(self.stub(item), item) for item in stubs]
+        queue: list[str] = []
+        current = position
+        while True:
+            item = replayed[current]
+            for effect in item.effects:
+                if effect.result_event is None:
+                    continue
+                for index, (stub, answered) in enumerate(pending):
+                    assert answered.answer is not None
+                    if answered.answer is effect or (
+                        fnmatch.fnmatchcase(effect.effect, stub["effect"])
+                        and subset_match(stub.get("match", {}), effect.args)
+                    ):
+                        if answered.answer.id != effect.id:
+                            return False
+                        queue.append(effect.id)
+                        del pending[index]
+                        break
+            if item.snapshot is None or item.snapshot.done:
+                break
+            if not queue:
+                break
+            current += 1
+            if current >= len(replayed) or self.anchor[current] != position:
+                return False
+            answered = replayed[current]
+            answer = answered.answer
+            if answer is None or answer.id != queue.pop(0):
+                return False
+            event = answered.move.event or ""
+            if event.split(".", 1)[0] not in ("done", "error") or event.split(".", 2)[2:] != [
+                answer.result_event
+            ]:
+                return False
+            # the stub's JSON result is what the simulator delivers
+            stub = self.stub(answered)
+            if stub.get("error", stub.get("result")) != answered.move.data:
+                return False
+        # every stub bound to its call, no answer of this chain left out, and no timer
+        # due by the line's time (the simulator would fire it before the expect line)
+        following = current + 1
+        last = replayed[current].snapshot
+        due = None if last is None or last.done else engine.next_due(last)
+        return (
+            not pending
+            and (following >= len(replayed) or self.anchor[following] != position)
+            and (due is None or due > replayed[position].move.at)
+        )
+
+    def expectations(self, lines: list[_Line], replayed: Sequence[_Replayed]) -> list[_Line]:
+        """``lines`` with an ``expect`` line after every input and in place of every
+        placeholder: what the replay reached at the end of that line's chain."""
+        chains: dict[int, list[_Replayed]] = {}
+        for position, item in enumerate(replayed):
+            chains.setdefault(self.anchor[position], []).append(item)
+        states = self.chart.index.states
+        final: list[_Line] = []
+        for line in lines:
+            if line.position is None:
+                final.append(line)
+                continue
+            chain = chains[line.position]
+            snapshot = chain[-1].snapshot
+            assert snapshot is not None
+            configuration = sorted(
+                s
+                for s in snapshot.configuration
+                if s in states and states[s].kind in (StateKind.ATOMIC, StateKind.FINAL)
+            )
+            expect: dict[str, Any] = {"configuration": configuration}
+            effects = [
+                {"effect": e.effect, "args": self.json(e.args)}
+                for item in chain
+                for e in item.effects
+            ]
+            if effects:
+                expect["effects"] = effects
+            if snapshot.done:
+                expect["completed"] = True
+            if not line.placeholder:
+                final.append(line)
+            final.append(_Line(line.at, {"expect": expect}))
+        return final
+
+    def input_line(self, move: _Move, instance: str | None, position: int) -> _Line:
         assert move.event is not None
         body = self.event_line(move, instance)
-        return _Line(move.at, body, input=True, event=(move.event, move.data))
+        return _Line(move.at, body, input=True, event=(move.event, move.data), position=position)
 
     def event_line(self, move: _Move, instance: str | None) -> dict[str, Any]:
         body: dict[str, Any]
@@ -605,13 +922,13 @@ class _TraceBuilder:
                 "body_file": f"{WEBHOOK_DIR}/{file}",
             }
             if merge:
-                hook["merge"] = to_jsonable(merge)
+                hook["merge"] = _json_of(merge)
             body = {"webhook": hook}
         else:
             assert move.event is not None
             body = {"event": move.event}
             if move.data is not None:
-                body["data"] = to_jsonable(move.data)
+                body["data"] = _json_of(move.data)
         if instance is not None:
             body["instance"] = instance
         return body
@@ -624,13 +941,13 @@ def _effect_order(effects: Sequence[engine.Effect], effect: engine.Effect | None
     return len(effects)
 
 
-def _stub(item: _Replayed) -> dict[str, Any]:
+def _stub(item: _Replayed, json_of: Callable[[Any], Any] = to_jsonable) -> dict[str, Any]:
     assert item.answer is not None
     assert item.move.event is not None
     stub: dict[str, Any] = {"effect": item.answer.effect}
     if item.answer.args:
-        stub["match"] = to_jsonable(item.answer.args)
-    data = to_jsonable(_clean(item.move.data))
+        stub["match"] = json_of(item.answer.args)
+    data = _json_of(item.move.data)  # moves carry no assumption flags (see Walker.move)
     if item.move.event.startswith("error."):
         stub["error"] = data
     else:
@@ -810,7 +1127,20 @@ class Walker:
 
             self.space = explore(chart, stop=everything)
         self.keyed = bool(chart.triggers)
+        self.starts = any(t.start for t in chart.triggers)
+        # root -> (started?, the replay after it, the start move as applied)
+        self.started: dict[int, tuple[bool, tuple[Any, ...], _Move]] = {}
+        self.by_configuration: dict[tuple[str, ...], list[int]] = {}
+        self.moves: dict[tuple[int | None, int, int | None], tuple[Step, _Move]] = {}
+        self.exceptions: dict[tuple[tuple[str, ...], str | None], bool] = {}
+        # node -> its moves (the node reached, the call a result answers); last the timer
+        self.explored_options: dict[
+            int, list[tuple[_Move | None, Node | None, engine.Effect | None, float]]
+        ] = {}
         self.solver = _Solver(chart, self.space)
+        # fields the start triggers' keys read: a start payload without them starts nothing
+        keys = [t.key for t in chart.triggers if t.start and t.key is not None]
+        self.key_paths = event_paths(keys, {}) if keys else []
 
     # -- paths -----------------------------------------------------------------
 
@@ -844,6 +1174,19 @@ class Walker:
         return moves
 
     def move(self, before: Node | None, step: Step, after: Node | None) -> _Move:
+        """The move of ``step`` from ``before`` to ``after`` (memoised: walks ask often)."""
+        key = (
+            None if before is None else before.index,
+            id(step),
+            None if after is None else after.index,
+        )
+        found = self.moves.get(key)
+        if found is None or found[0] is not step:
+            found = (step, self.make_move(before, step, after))
+            self.moves[key] = found
+        return found[1]
+
+    def make_move(self, before: Node | None, step: Step, after: Node | None) -> _Move:
         now = DEFAULT_EPOCH if before is None else before.now
         target = None if after is None else after.snapshot.configuration
         data = _clean(step.data)
@@ -859,6 +1202,8 @@ class Walker:
                 target=target,
                 assumed=step.assumed,
             )
+        if step.kind == "start" and self.key_paths and (data is None or isinstance(data, dict)):
+            data = fill_payload(data, self.key_paths, frozenset())
         return _Move(step.kind, now, step.event, data, target=target, assumed=step.assumed)
 
     # -- realising moves as a trace ---------------------------------------------
@@ -876,12 +1221,29 @@ class Walker:
         comment: str | None,
         *,
         expectations: bool = True,
+        simulate: bool = True,
     ) -> GeneratedTrace | None:
+        """The trace of ``replay``.  Its expectations come from a simulator run of its
+        lines, or with ``simulate=False`` from the replay itself when the simulator would
+        run the lines step for step as the replay did (:meth:`_TraceBuilder.faithful`;
+        else from a simulator run all the same).  Only simulated traces say which
+        states and transitions they cover."""
         done = replay.done
         if not done or done[0].move.kind != "start":
             return None
-        builder = _TraceBuilder(self.chart, self.instance_of(done[0].move) if self.keyed else None)
+        builder = _TraceBuilder(self.chart, self.keyed)
         lines = builder.lines(done)
+        # inputs: event and webhook lines (answers given later included) and timers
+        events = sum(1 for line in lines if line.input) + sum(
+            1 for r in done if r.move.kind == "timer"
+        )
+        if not simulate and (not expectations or builder.faithful(done)):
+            if expectations:
+                lines = builder.expectations(lines, done)
+            else:
+                lines = [line for line in lines if not line.placeholder]
+            body, _ = _render(lines, comment)
+            return GeneratedTrace(name, tuple(body), events=events)
         _, numbers = _render(lines, comment)
         trace = _trace_of(lines, numbers, self.trace_path(name))
         result = simulate_trace(self.chart, trace)
@@ -895,32 +1257,13 @@ class Walker:
             tuple(body),
             result.states_covered,
             result.transitions_covered,
-            sum(1 for r in done if r.move.kind != "result"),
+            events,
         )
 
     def trace_path(self, name: str) -> str:
         """A path for parsing generated text: its ``webhooks/<file>`` bodies resolve to
         the package's copies."""
         return str(_PAYLOADS.parent / f"{name}.jsonl")
-
-    def instance_of(self, start: _Move) -> str:
-        """The instance key the simulator gives an instance started by ``start``."""
-        if start.event is None:
-            return "instance"
-        activation = {"event": start.data, "_event": {"name": start.event}, "now": start.at}
-        for trigger in self.chart.triggers:
-            if not trigger.start or not any(
-                _descriptor_matches(d, start.event) for d in trigger.events
-            ):
-                continue
-            if trigger.key is None:
-                return "instance"
-            try:
-                value = trigger.key.program.evaluate(activation)
-            except AutoflowError:
-                return "instance"
-            return value if isinstance(value, str) else str(to_jsonable(value))
-        return "instance"
 
     # -- strategies -------------------------------------------------------------
 
@@ -1042,52 +1385,246 @@ class Walker:
     def walk(
         self, chooser: _Chooser, *, horizon: timedelta, max_events: int = MAX_WALK_EVENTS
     ) -> _Replay:
-        """A random walk over the explored graph, run by the engine as it goes."""
+        """A random walk over the explored graph, run by the engine as it goes.
+
+        Each step takes one of the inputs the exploration found in the abstract state
+        the instance is in: an event (minutes to hours after the previous input, and
+        before the next timer is due), the answer to a pending call (at once for API
+        calls, mostly a success), or the next timer at its due time.  When the
+        instance completes and the workflow has start triggers, the walk goes on with
+        a new instance (a later start event) — a workflow's life is a series of
+        instances — until ``max_events`` inputs or the ``horizon`` end it.
+        """
         space = self.space
         replay = _Replay(self.chart, self.solver)
         if not space.roots:
             return replay
-        root = space.nodes[space.roots[chooser.index(len(space.roots))]]
-        assert root.step is not None
-        replay.apply_move(self.move(None, root.step, root))
-        node = root
         end = DEFAULT_EPOCH + horizon
-        for _ in range(max_events):
-            snapshot = replay.snapshot
-            if snapshot is None or snapshot.done:
-                break
-            options = space.successors.get(node.index, [])
-            if not options or chooser.stop():
-                break
-            # calls mostly succeed: an error answer is one choice in ten of a success
-            weights = [
-                0.1 if s.kind == "result" and (s.event or "").startswith("error.") else 1.0
-                for _, s in options
-            ]
-            target, step = options[chooser.weighted(weights)]
-            due = engine.next_due(snapshot)
-            if step.kind == "timer":
-                if due is None:
-                    break
-                at = max(due, replay.now)
-            else:
-                quick = step.kind == "result" and _is_api(self.effect_name(node, step))
-                room = (due - replay.now).total_seconds() - 1 if due is not None else 86_400.0
-                at = replay.now + timedelta(
-                    seconds=0 if quick else chooser.delay(30.0, min(room, 4 * 3600.0))
+        made = 0
+        while made < max_events:
+            roots = [space.nodes[r] for r in space.roots]
+            starts = Counter(r.step.event if r.step else None for r in roots)
+            root = roots[
+                chooser.weighted(
+                    [_weight(r.step, r) / starts[r.step.event if r.step else None] for r in roots]
                 )
-            if at > end:
+            ]
+            if not self.start(replay, root, chooser, end):
                 break
-            move = replace(self.move(node, step, space.nodes[target]), at=at)
-            if replay.apply_move(move):
-                node = space.nodes[target]
+            made += 1
+            node: Node | None = root
+            while made < max_events and node is not None:
+                snapshot = replay.snapshot
+                if snapshot is None or snapshot.done or chooser.stop():
+                    break
+                node = self.synced(node, snapshot)
+                if node is None:
+                    break
+                options, weights = self.options(node, replay)
+                if not options:
+                    break
+                move, target = options[chooser.weighted(weights)]
+                due = engine.next_due(snapshot)
+                if move.kind != "timer":
+                    if due is not None and due <= replay.now:
+                        move, target = _Move("timer", due), None
+                    elif move.kind == "result" and (
+                        _is_api(self.pending_name(replay, move)) or _is_child(move.answers or "")
+                    ):
+                        move = _with(move, at=replay.now)
+                    else:
+                        room = (due - replay.now).total_seconds() - 1 if due else 86_400.0
+                        delay = chooser.delay(30.0, min(room, 4 * 3600.0))
+                        move = _with(move, at=replay.now + timedelta(seconds=delay))
+                if move.at > end:
+                    return replay
+                made += 1
+                if replay.apply_move(move) and target is not None:
+                    node = target
+            snapshot = replay.snapshot
+            if not self.starts or snapshot is None or not snapshot.done or chooser.stop():
+                break
         return replay
 
-    def effect_name(self, node: Node, step: Step) -> str:
-        for effect in node.pending.values():
-            if effect.id == step.sendid:
-                return effect.effect
-        return ""
+    def start(self, replay: _Replay, root: Node, chooser: _Chooser, end: datetime) -> bool:
+        """Start an instance by ``root``'s start step: at the epoch in a new walk (its
+        engine run cached per root), later a realistic gap after the last one ended."""
+        assert root.step is not None
+        move = self.move(None, root.step, root)
+        if replay.snapshot is None:
+            cached = self.started.get(root.index)
+            if cached is None:
+                ok = replay.apply_move(move)
+                applied = replay.done[0].move if ok else move
+                self.started[root.index] = cached = (ok, replay.copy_state(), applied)
+            replay.restore(cached[1])
+            return cached[0]
+        gap = chooser.delay(600.0, 3 * 86_400.0)  # ten minutes to three days
+        at = replay.now + timedelta(seconds=gap)
+        if at > end:
+            return False
+        # the payload the first instance was started with (solved, as a webhook)
+        first = self.started.get(root.index)
+        if first is not None and first[0] and replay.apply(replace(first[2], at=at)):
+            return True
+        return replay.apply_move(replace(move, at=at))
+
+    def synced(self, node: Node, snapshot: engine.Snapshot) -> Node | None:
+        """An explored node in the configuration the instance is in: ``node`` when the
+        engine followed the explored path, else (a guard decided by data the exploration
+        abstracts) the first explored node in that configuration."""
+        if node.snapshot.configuration == snapshot.configuration:
+            return node
+        if not self.by_configuration:
+            for candidate in self.space.nodes:
+                key = candidate.snapshot.configuration
+                self.by_configuration.setdefault(key, []).append(candidate.index)
+        found = self.by_configuration.get(snapshot.configuration)
+        return None if not found else self.space.nodes[found[0]]
+
+    def options(
+        self, node: Node, replay: _Replay
+    ) -> tuple[list[tuple[_Move, Node | None]], list[float]]:
+        """The inputs the walk may give next, with their weights: ``node``'s events, the
+        answers to the calls the instance has pending (by call, as the exploration
+        answered them), and the next timer — each with the explored node it leads to
+        (None: not known)."""
+        explored = self.explored_options.get(node.index)
+        if explored is None:
+            explored = self.explore_options(node)
+        options: list[tuple[_Move, Node | None]] = []
+        weights: list[float] = []
+        for move, after, explored_call, weight in explored:
+            if move is None:  # the timer
+                snapshot = replay.snapshot
+                if snapshot is not None and snapshot.timers:
+                    due = snapshot.timers[0].due
+                    options.append((_Move("timer", max(due, replay.now)), after))
+                    rare = self.exceptional(
+                        node.snapshot.configuration, snapshot.timers[0].event.name
+                    )
+                    weights.append(_weight(None, after, rare))
+                continue
+            if explored_call is not None:
+                call = self.call_of(node, explored_call, replay)
+                if call is None:
+                    continue
+                move = _with(move, answers=call.id)
+                # answers at once (API calls, a child session's calls) come as stubs in
+                # the chain of the line that made the call, in the order the calls were
+                # made (as the simulator answers them); a child session's call gets no
+                # other kind of answer
+                quick = _is_api(call.effect) or _is_child(call.id)
+                if quick and replay.immediate(call.id, replay.now):
+                    if call.id != replay.first_quick_call():
+                        continue
+                elif _is_child(call.id):
+                    continue
+            options.append((move, after))
+            weights.append(weight)
+        return options, weights
+
+    def explore_options(
+        self, node: Node
+    ) -> list[tuple[_Move | None, Node | None, engine.Effect | None, float]]:
+        """``node``'s moves with the node each reaches, the call a result answers and
+        its weight; last the timer (its move and weight depend on the instance)."""
+        entries: list[tuple[_Move, Node, engine.Effect | None]] = []
+        timer: Node | None = None
+        for target, step in self.space.successors.get(node.index, []):
+            after = self.space.nodes[target]
+            if step.kind == "timer":
+                timer = after
+                continue
+            call = None
+            if step.kind == "result":
+                call = next((e for e in node.pending.values() if e.id == step.sendid), None)
+                if call is None:
+                    continue
+            entries.append((self.move(node, step, after), after, call))
+        # each event equally likely, whatever number of payloads the exploration found
+        # for it (one per guard branch)
+        variants = Counter((m.kind, m.event) for m, _, _ in entries)
+        configuration = node.snapshot.configuration
+        explored: list[tuple[_Move | None, Node | None, engine.Effect | None, float]] = [
+            (
+                move,
+                after,
+                call,
+                _weight(move, after, self.exceptional(configuration, move.event))
+                / variants[move.kind, move.event],
+            )
+            for move, after, call in entries
+        ]
+        explored.append((None, timer, None, 0.0))
+        self.explored_options[node.index] = explored
+        return explored
+
+    def exceptional(self, configuration: tuple[str, ...], event: str | None) -> bool:
+        """Whether ``event`` interrupts the normal flow in ``configuration``: a timeout (a
+        timer of a state that also waits for inputs of its own, or of an enclosing
+        state) or an event that only an enclosing state takes (an anomaly signal for a
+        whole stage).  What the active leaf states wait for is the normal flow."""
+        key = (configuration, event)
+        found = self.exceptions.get(key)
+        if found is not None:
+            return found
+        states = self.chart.index.states
+        leaves = [
+            states[s]
+            for s in configuration
+            if s in states and states[s].kind in (StateKind.ATOMIC, StateKind.FINAL)
+        ]
+        if event is None:
+            found = False
+        elif event.startswith(engine.TIMER_PREFIX):
+            source = states.get(event.removeprefix(engine.TIMER_PREFIX).rpartition(".")[0])
+            found = (
+                source is None
+                or source.kind is not StateKind.ATOMIC
+                or any(t.events for t in source.transitions)
+            )
+        else:
+            found = not any(
+                _descriptor_matches(d, event)
+                for leaf in leaves
+                for t in leaf.transitions
+                for d in t.events
+            )
+        self.exceptions[key] = found
+        return found
+
+    def call_of(self, node: Node, explored: engine.Effect, replay: _Replay) -> engine.Effect | None:
+        """The instance's pending call that answers to the exploration's call ``explored``:
+        the latest unanswered call of the same session with the same result name."""
+        if replay.snapshot is None:
+            return None
+        session = explored.id.rsplit(":", 2)[0]
+        session = replay.snapshot.instance + session.removeprefix(node.snapshot.instance)
+        for effect in reversed(replay.unanswered.values()):
+            if effect.result_event == explored.result_event and (
+                effect.id.rsplit(":", 2)[0] == session
+            ):
+                return effect
+        return None
+
+    def pending_name(self, replay: _Replay, move: _Move) -> str:
+        effect = replay.effect(move.answers)
+        return "" if effect is None else effect.effect
+
+
+def _weight(move: _Move | Step | None, after: Node | None, exceptional: bool = False) -> float:
+    """How likely a walk takes ``move``: calls mostly succeed (an error answer is one
+    choice in ten of a success); most runs of a workflow go the distance, so an input
+    that completes the instance, and an ``exceptional`` one (see
+    :meth:`Walker.exceptional`), is one choice in four of one that keeps it going."""
+    failed = move is not None and move.kind == "result" and (move.event or "").startswith("error.")
+    weight = 0.1 if failed else 1.0
+    if after is not None and after.snapshot.done:
+        weight *= 0.25
+    if exceptional:
+        weight *= 0.25
+    return weight
 
 
 def _instants(value: Any) -> Iterable[datetime]:
@@ -1131,18 +1668,46 @@ def _without(data: Any, path: tuple[str, ...]) -> Any:
     return {k: (_without(v, path[1:]) if k == path[0] else v) for k, v in data.items()}
 
 
-def _starts(chart: Chart, event: engine.Event, now: datetime) -> bool:
-    """Whether a start trigger of ``chart`` takes ``event`` (its ``if`` holds)."""
-    activation = {"event": event.data, "_event": {"name": event.name}, "now": now}
+def _activation(event: engine.Event, now: datetime) -> dict[str, Any]:
+    """What trigger filters and keys read (as the simulator binds it)."""
+    return {
+        "event": event.data,
+        "_event": {
+            "name": event.name,
+            "type": event.type,
+            "sendid": event.sendid,
+            "origin": event.origin,
+            "origintype": event.origintype,
+            "invokeid": event.invokeid,
+            "data": event.data,
+        },
+        "now": now,
+    }
+
+
+def _starter(chart: Chart, event: engine.Event, now: datetime) -> tuple[bool, str | None]:
+    """Whether ``event`` starts an instance of ``chart`` (no instance running), and the
+    key it gets: as the simulator routes it, the first start trigger whose ``if``
+    holds and whose key evaluates."""
+    if not any(trigger.start for trigger in chart.triggers):
+        return True, None
+    activation = _activation(event, now)
     for trigger in chart.triggers:
         if not trigger.start or not any(_descriptor_matches(d, event.name) for d in trigger.events):
             continue
         try:
-            if trigger.filter is None or trigger.filter.program.evaluate(activation) is True:
-                return True
+            if (
+                trigger.filter is not None
+                and trigger.filter.program.evaluate(activation) is not True
+            ):
+                continue
+            key = None if trigger.key is None else trigger.key.program.evaluate(activation)
         except AutoflowError:
             continue
-    return not any(trigger.start for trigger in chart.triggers)
+        return True, None if key is None else (
+            key if isinstance(key, str) else str(to_jsonable(key))
+        )
+    return False, None
 
 
 _WALKERS: dict[tuple[int, bool], tuple[Chart, Walker]] = {}
@@ -1221,7 +1786,7 @@ def generate(
             rng = random.Random(seed * 1_000_003 + index)
             replay = walker.walk(_RandomChooser(rng), horizon=horizon)
             comment = f"random walk {index + 1} of {count} (seed {seed})"
-            trace = walker.realise(f"random-{index + 1:03d}", replay, comment)
+            trace = walker.realise(f"random-{index + 1:03d}", replay, comment, simulate=False)
             if trace is not None:
                 traces.append(trace)
             if progress is not None:
