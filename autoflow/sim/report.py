@@ -5,7 +5,8 @@ list.  The JSON shape is stable and documented in docs/traces.md::
 
     {"traces": [{"trace": PATH,
                  "steps": [{"at", "event", "configuration", "effects", "timers",
-                            "instance", "kind", "line", "transitions", "note"}],
+                            "instance", "kind", "line", "transitions", "note",
+                            "errors": [{"event", "message"}]}],
                  "completed": bool,
                  "expectations": {"passed": N, "failed": N, "failures": [...]},
                  "coverage": {"states": [...], "transitions": [...]}}]}
@@ -133,6 +134,7 @@ def _step_json(step: StepRecord) -> dict[str, Any]:
         "transitions": list(step.transitions),
         "completed": step.completed,
         "note": step.note,
+        "errors": [{"event": name, "message": message} for name, message in step.errors],
     }
 
 
@@ -280,6 +282,8 @@ def _step_lines(step: StepRecord, start: Any, several: bool) -> list[Text]:
         lines.append(_detail("note", Text(step.note, style="dim")))
     if step.transitions:
         lines.append(_detail("transitions", Text(", ".join(step.transitions))))
+    for name, message in step.errors:  # the action or guard was skipped, the run went on
+        lines.append(_detail("error", Text(f"{name}: {message}", style="red")))
     if step.kind != "ignored":
         active = Text(", ".join(step.configuration) or "none")
         if step.completed:
