@@ -1765,8 +1765,14 @@ def generate(
     seed: int = 0,
     horizon: timedelta = DEFAULT_HORIZON,
     progress: Callable[[int], None] | None = None,
+    simulate: bool = False,
 ) -> Generation:
-    """Generate traces for ``chart`` by ``strategy`` (one of :data:`STRATEGIES`)."""
+    """Generate traces for ``chart`` by ``strategy`` (one of :data:`STRATEGIES`).
+
+    Random walks take their expectations from the engine run that drew them;
+    ``simulate=True`` takes them from a simulator run of each file instead (slower;
+    the files are the same — a test holds the two to it).
+    """
     import time
 
     began = time.perf_counter()
@@ -1786,7 +1792,7 @@ def generate(
             rng = random.Random(seed * 1_000_003 + index)
             replay = walker.walk(_RandomChooser(rng), horizon=horizon)
             comment = f"random walk {index + 1} of {count} (seed {seed})"
-            trace = walker.realise(f"random-{index + 1:03d}", replay, comment, simulate=False)
+            trace = walker.realise(f"random-{index + 1:03d}", replay, comment, simulate=simulate)
             if trace is not None:
                 traces.append(trace)
             if progress is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
@@ -162,3 +163,116 @@ def test_changed_workflow_fails_at_the_differing_step(tmp_path: Path) -> None:
     failing = [line for line in run.stdout.splitlines() if "✗ expect configuration" in line]
     assert failing
     assert all("(line " in line for line in failing)
+
+
+# --------------------------------------------------------------------------- random walks
+
+TRIAGE = ROOT / "tests" / "sim" / "data" / "triage.scxml"
+WALKED = [*MODELS, TRIAGE]
+
+
+def expectations_match_the_simulator(chart: Chart, directory: Path) -> int:
+    """Simulate every file in ``directory``: no expectation fails, and the expectations
+    are the whole story — an expect line after every step group, the configuration the
+    simulator reached there, every effect it recorded.  Returns the steps simulated."""
+    steps = 0
+    for path in sorted(directory.glob("*.jsonl")):
+        trace = read_trace(str(path))
+        result = simulate_trace(chart, trace)
+        assert result.failed == 0, (path.name, result.failures)
+        expects = [line for line in trace.lines if type(line).__name__ == "ExpectLine"]
+        expected_effects = sum(len(e.effects or ()) for e in expects)
+        assert expected_effects == sum(len(r.effects) for r in result.steps), path.name
+        assert result.passed >= len(result.steps) > 0
+        steps += len(result.steps)
+    return steps
+
+
+@pytest.mark.parametrize("model", WALKED, ids=[m.stem for m in WALKED])
+def test_random_walk_expectations_are_what_the_simulator_finds(model: Path, tmp_path: Path) -> None:
+    chart = chart_of(model)
+    for seed in (0, 1):
+        quick = generate(chart, "random", count=12, seed=seed)
+        checked = generate(chart, "random", count=12, seed=seed, simulate=True)
+        # expectations from the walk's own engine run == those of a simulator run
+        assert [t.text() for t in quick.traces] == [t.text() for t in checked.traces]
+        out = tmp_path / str(seed)
+        write_generation(quick, out)
+        assert expectations_match_the_simulator(chart, out) >= sum(t.events for t in quick.traces)
+
+
+def test_random_walks_go_on_with_new_instances_within_the_horizon(tmp_path: Path) -> None:
+    from autoflow.sim.clock import DEFAULT_EPOCH, parse_when
+
+    chart = chart_of(ROOT / "models" / "deployment-rollout.yaml")
+    generation = generate(chart, "random", count=20, seed=3)
+    write_generation(generation, tmp_path)
+    results = simulate_all(chart, tmp_path)
+    assert all(r.failed == 0 for r in results)
+    # a walk is a series of instances: when one completes, a later start event
+    # (a webhook line without "instance") starts the next
+    starts = [
+        sum(1 for line in t.lines if "webhook" in line and "instance" not in line)
+        for t in generation.traces
+    ]
+    assert max(starts) > 1
+    instances = {r.instance for r in results[starts.index(max(starts))].steps}
+    assert len(instances) == max(starts)  # "1@master", "1@master#2", ...
+    # every line stays within the horizon
+    short = generate(chart, "random", count=20, seed=3, horizon=timedelta(hours=6))
+    end = DEFAULT_EPOCH + timedelta(hours=6)
+    for trace in short.traces:
+        at = DEFAULT_EPOCH
+        for line in trace.lines:
+            if "at" in line:
+                at = parse_when(line["at"], at)
+            assert at <= end
+    assert sum(t.events for t in short.traces) < sum(t.events for t in generation.traces)
+
+
+SINGLE = """<?xml version="1.0" encoding="UTF-8"?>
+<scxml xmlns="http://www.w3.org/2005/07/scxml" xmlns:af="https://autoflow.dev/scxml"
+       version="1.0" datamodel="cel" name="single" initial="waiting">
+  <state id="waiting">
+    <transition event="approve" target="done"/>
+    <transition af:after="duration('24h')" target="expired"/>
+  </state>
+  <final id="done"/>
+  <final id="expired"/>
+</scxml>
+"""
+
+
+def test_a_chart_without_start_triggers_has_one_instance_per_walk(tmp_path: Path) -> None:
+    model = tmp_path / "single.scxml"
+    model.write_text(SINGLE, encoding="utf-8")
+    chart = load(str(model))
+    assert isinstance(chart, Chart)
+    generation = generate(chart, "random", count=30, seed=1)
+    out = tmp_path / "out"
+    write_generation(generation, out)
+    expectations_match_the_simulator(chart, out)
+    for trace in generation.traces:
+        completed = [line for line in trace.lines if line.get("expect", {}).get("completed")]
+        assert len(completed) <= 1
+        if completed:  # nothing after the instance completed
+            assert trace.lines[-1] is completed[0]
+
+
+def test_same_seed_same_files_whatever_was_generated_before() -> None:
+    from autoflow.sim import generate as gen
+
+    model = ROOT / "models" / "retro-bot.yaml"
+    gen._WALKERS.clear()
+    fresh = generate(load_fresh(model), "random", count=8, seed=11)
+    other = load_fresh(model)
+    generate(other, "random", count=8, seed=2)  # warms the walker's caches
+    generate(other, "cover-transitions")
+    again = generate(other, "random", count=8, seed=11)
+    assert [t.text() for t in fresh.traces] == [t.text() for t in again.traces]
+
+
+def load_fresh(path: Path) -> Chart:
+    chart = load(str(path))
+    assert isinstance(chart, Chart)
+    return chart
