@@ -263,6 +263,7 @@ class _Builder:
         self.events = events
         self.errors: list[ModelError] = []
         self.resolver = YAML(typ="rt").resolver
+        self.keys: list[str | None] = []  # the keys whose values are being built
 
     def next(self) -> Event:
         return next(self.events)
@@ -337,14 +338,25 @@ class _Builder:
             if isinstance(key_event, MappingEndEvent):
                 break
             key = self.build(key_event, depth + 1)
-            value = self.build(self.next(), depth + 1)
+            self.keys.append(
+                key.value if isinstance(key, YScalar) and isinstance(key.value, str) else None
+            )
+            try:
+                value = self.build(self.next(), depth + 1)
+            finally:
+                self.keys.pop()
             if not isinstance(key, YScalar) or not isinstance(key.value, str):
                 where = key.span
                 shown = key.text if isinstance(key, YScalar) else kind_name(key)
+                hint = f"quote the key: '{shown}'" if isinstance(key, YScalar) else None
+                number = isinstance(key, YScalar) and isinstance(key.value, int | float)
+                if number and self.keys and self.keys[-1] == "after":
+                    # a duration: quoting alone gives "30", which is no duration either
+                    hint = f"a duration needs a unit: {shown}s, {shown}m, {shown}h or {shown}d"
                 self.error(
                     f"mapping keys must be strings, found {kind_name(key)} key {shown!s}",
                     where,
-                    hint=f"quote the key: '{shown}'" if isinstance(key, YScalar) else None,
+                    hint=hint,
                 )
                 continue
             if key.value == "<<" and key.style is None:
