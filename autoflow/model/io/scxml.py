@@ -461,7 +461,13 @@ class _Reader:
                 root,
                 hint=f'an SCXML document starts with <scxml xmlns="{SCXML_NS}" version="1.0">',
             )
-        chart = self.chart(root, default_name=_stem(self.path))
+        try:
+            chart = self.chart(root, default_name=_stem(self.path))
+        except ModelError as exc:  # it stops the reading: report it after those collected
+            if not self.errors:
+                raise
+            self.errors.append(exc)
+            raise ModelErrors(self.errors) from None
         self.compile_expressions()
         if self.errors:
             if len(self.errors) == 1:
@@ -552,13 +558,8 @@ class _Reader:
             return  # its markup is checked where <content> is read
         allowed_children = _CHILDREN.get(node.tag, frozenset())
         for child in node.elements():
-            if child.tag == "script":
-                self.fail(
-                    UnsupportedError,
-                    "<script> is not supported",
-                    child,
-                    hint=_SCRIPT_HINT,
-                )
+            if child.tag == "script":  # collected: the rest of the file is still read
+                self.report(UnsupportedError, "<script> is not supported", child, hint=_SCRIPT_HINT)
             if child.tag.startswith("af:") and child.tag[3:] not in _AF_ELEMENTS:
                 self.fail(
                     SchemaError,
@@ -1195,7 +1196,11 @@ class _Reader:
         return self.actions(node)
 
     def actions(self, node: _Node) -> tuple[Action, ...]:
-        return tuple(self.action(child) for child in node.elements() if child.tag in _ACTION_TAGS)
+        return tuple(
+            self.action(child)
+            for child in node.elements()
+            if child.tag in _ACTION_TAGS and child.tag != "script"  # reported, never run
+        )
 
     def action(self, node: _Node) -> Action:
         reader: Callable[[_Node], Action] = {
@@ -1317,7 +1322,7 @@ class _Reader:
                         self.fail(SchemaError, "<elseif> needs a 'cond' attribute", child)
                 else:
                     cond, seen_else = None, True
-            else:
+            elif child.tag != "script":  # reported, never run
                 actions.append(self.action(child))
         branches.append(Branch(cond, tuple(actions), span=self.span(head)))
         return If(tuple(branches), span=self.span(node))
