@@ -1423,7 +1423,9 @@ class Walker:
                 options, weights = self.options(node, replay)
                 if not options:
                     break
-                move, target = options[chooser.weighted(weights)]
+                move, target, answers = options[chooser.weighted(weights)]
+                if answers is not None:
+                    move = _with(move, answers=answers)
                 due = engine.next_due(snapshot)
                 if move.kind != "timer":
                     if due is not None and due <= replay.now:
@@ -1484,43 +1486,47 @@ class Walker:
 
     def options(
         self, node: Node, replay: _Replay
-    ) -> tuple[list[tuple[_Move, Node | None]], list[float]]:
+    ) -> tuple[list[tuple[_Move, Node | None, str | None]], list[float]]:
         """The inputs the walk may give next, with their weights: ``node``'s events, the
         answers to the calls the instance has pending (by call, as the exploration
         answered them), and the next timer — each with the explored node it leads to
-        (None: not known)."""
+        (None: not known) and, for an answer, the id of the instance's call."""
         explored = self.explored_options.get(node.index)
         if explored is None:
             explored = self.explore_options(node)
-        options: list[tuple[_Move, Node | None]] = []
+        options: list[tuple[_Move, Node | None, str | None]] = []
         weights: list[float] = []
+        first_quick: str | None = ""  # not looked up yet
         for move, after, explored_call, weight in explored:
             if move is None:  # the timer
                 snapshot = replay.snapshot
                 if snapshot is not None and snapshot.timers:
                     due = snapshot.timers[0].due
-                    options.append((_Move("timer", max(due, replay.now)), after))
+                    options.append((_Move("timer", max(due, replay.now)), after, None))
                     rare = self.exceptional(
                         node.snapshot.configuration, snapshot.timers[0].event.name
                     )
                     weights.append(_weight(None, after, rare))
                 continue
+            answers = None
             if explored_call is not None:
                 call = self.call_of(node, explored_call, replay)
                 if call is None:
                     continue
-                move = _with(move, answers=call.id)
+                answers = call.id
                 # answers at once (API calls, a child session's calls) come as stubs in
                 # the chain of the line that made the call, in the order the calls were
                 # made (as the simulator answers them); a child session's call gets no
                 # other kind of answer
                 quick = _is_api(call.effect) or _is_child(call.id)
                 if quick and replay.immediate(call.id, replay.now):
-                    if call.id != replay.first_quick_call():
+                    if first_quick == "":
+                        first_quick = replay.first_quick_call()
+                    if call.id != first_quick:
                         continue
                 elif _is_child(call.id):
                     continue
-            options.append((move, after))
+            options.append((move, after, answers))
             weights.append(weight)
         return options, weights
 
