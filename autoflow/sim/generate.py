@@ -36,6 +36,7 @@ changed workflow behaves differently.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 import math
 import random
@@ -52,7 +53,7 @@ from autoflow.check.guards import Verdict, event_paths, fill_payload
 from autoflow.errors import AutoflowError, SimulationError
 from autoflow.model.cel import ast, cel_literal, compile_expression
 from autoflow.model.events import WebhookError, webhook_to_event
-from autoflow.model.ir import Chart, Expr, StateKind, walk_states
+from autoflow.model.ir import Assign, Chart, Expr, If, StateKind, walk_actions, walk_states
 from autoflow.sim import engine
 from autoflow.sim.clock import DEFAULT_EPOCH, format_instant
 from autoflow.sim.simulator import (
@@ -368,6 +369,56 @@ def specialise(expr: Expr, data: Mapping[str, Any]) -> Expr:
     return Expr(source, expr.span)
 
 
+def _event_path(expr: Expr) -> str | None:
+    """``event.a.b`` for an expression that is just ``event.a.b`` (or ``event``)."""
+    try:
+        return _event_path_of(expr.program.ast)
+    except AutoflowError:
+        return None
+
+
+def _event_path_of(node: ast.Node) -> str | None:
+    chain: list[str] = []
+    while isinstance(node, ast.Select):
+        chain.append(node.field)
+        node = node.operand
+    if isinstance(node, ast.Ident) and node.name == "event":
+        return ".".join(["event", *reversed(chain)])
+    return None
+
+
+def _over_event(expr: Expr, aliases: Mapping[str, str]) -> Expr | None:
+    """``expr`` with the data names in ``aliases`` replaced by the event paths they were
+    assigned from; None unless it then reads the event and nothing else."""
+    try:
+        free = expr.program.free_variables
+        tree = expr.program.ast
+    except AutoflowError:
+        return None
+    if not free or not free <= {*aliases, "event"}:
+        return None
+    edits: list[tuple[int, int, str]] = []
+
+    def visit(node: ast.Node) -> None:
+        if isinstance(node, ast.Ident) and node.name in aliases:
+            edits.append((node.offset, node.end, aliases[node.name]))
+            return
+        for child in ast.children(node):
+            visit(child)
+
+    visit(tree)
+    source = expr.source
+    for offset, end, text in sorted(edits, reverse=True):
+        source = source[:offset] + text + source[end:]
+    try:
+        program = compile_expression(source, expr.span)
+    except AutoflowError:
+        return None
+    if program.free_variables != {"event"}:
+        return None
+    return Expr(source, expr.span)
+
+
 class _Solver:
     """Payloads for moves whose guards the exploration had to assume."""
 
@@ -383,6 +434,82 @@ class _Solver:
                     self.guards[tid] = t.guard
                     flag = ASSUME_PREFIX + "".join(c if c.isalnum() else "_" for c in tid)
                     self.flags[flag] = (tid, t.guard)
+
+    @functools.cached_property
+    def entry_conditions(self) -> tuple[Expr, ...]:
+        """The conditions of the ``if`` actions that read only the event — directly, or
+        through data an action assigned from it (``proposal: ${{ event }}``) — rewritten
+        over ``event``: what a payload decides about the actions an input sets off."""
+        aliases: dict[str, str] = {}
+        for state in walk_states(self.chart.states):
+            for block in (*state.on_entry, *(t.actions for t in state.transitions)):
+                for action in walk_actions(block):
+                    if isinstance(action, Assign) and "." not in action.location:
+                        path = _event_path(action.expr)
+                        if path is not None:
+                            aliases[action.location] = path
+        found: list[Expr] = []
+        for state in walk_states(self.chart.states):
+            for block in (*state.on_entry, *(t.actions for t in state.transitions)):
+                for action in walk_actions(block):
+                    if not isinstance(action, If):
+                        continue
+                    for branch in action.branches:
+                        rewritten = (
+                            None if branch.cond is None else _over_event(branch.cond, aliases)
+                        )
+                        if rewritten is not None and rewritten.source not in {
+                            e.source for e in found
+                        }:
+                            found.append(rewritten)
+        return tuple(found)
+
+    @functools.cached_property
+    def field_tests(self) -> tuple[Expr, ...]:
+        """The ``"field" in event.path`` tests inside :attr:`entry_conditions`."""
+        found: dict[str, Expr] = {}
+        for condition in self.entry_conditions:
+
+            def visit(node: ast.Node, condition: Expr = condition) -> None:
+                if (
+                    isinstance(node, ast.Binary)
+                    and node.op == "in"
+                    and isinstance(node.left, ast.Literal)
+                    and isinstance(node.left.value, str)
+                    and _event_path_of(node.right) is not None
+                ):
+                    text = condition.source[node.offset : node.end]
+                    found.setdefault(text, Expr(text, condition.span))
+                    return
+                for child in ast.children(node):
+                    visit(child)
+
+            visit(condition.program.ast)
+        return tuple(found.values())
+
+    def quiet(self, move: _Move) -> Any:
+        """A payload for ``move`` that makes every :attr:`entry_conditions` false (the
+        input sets off no conditional action: a settings change that breaks no rule),
+        with the fields the conditions read present; None when there is none."""
+        conditions = self.entry_conditions
+        if self.reasoner is None or not conditions or move.event is None:
+            return None
+        true = [
+            t.filter
+            for t in self.chart.triggers
+            if move.kind == "start"
+            and t.start
+            and t.filter is not None
+            and any(_descriptor_matches(d, move.event) for d in t.events)
+        ]
+        # the fields the conditions test for are there (``"f" in event.x``), so that the
+        # payload says what the change is, not only what it leaves out
+        true += [c for c in self.field_tests if c.source not in {t.source for t in true}]
+        solution = self.reasoner.solve(true, conditions, present=conditions)
+        if solution.verdict is not Verdict.SAT or not isinstance(solution.payload, dict):
+            return None
+        base = move.data if isinstance(move.data, dict) else {}
+        return deep_merge(base, solution.payload)
 
     def solve(
         self, move: _Move, snapshot: engine.Snapshot | None, data: Mapping[str, Any] | None
@@ -615,6 +742,15 @@ class _Replay:
                         return True
                     self.rollback(saved)
             if move.target is not None and isinstance(move.data, dict):
+                # guards read through data that entry actions compute: first a payload
+                # that sets off none of the conditional actions, then fewer fields
+                quiet = self.solver.quiet(move) if move.kind != "result" else None
+                if quiet is not None and self.apply_event(
+                    replace(move, data=quiet, assumed=(), wanted=None)
+                ):
+                    if self.snapshot is not None and self.snapshot.configuration == move.target:
+                        return True
+                    self.rollback(saved)
                 found = self.search(move)
                 if found:
                     return True

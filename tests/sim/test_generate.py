@@ -276,3 +276,34 @@ def load_fresh(path: Path) -> Chart:
     chart = load(str(path))
     assert isinstance(chart, Chart)
     return chart
+
+
+def test_compliant_path_is_a_change_that_breaks_no_rule(tmp_path: Path) -> None:
+    """project-compliance: the guard `size(violations) == 0` reads data the entry
+    actions' `if`s compute from the event; the payload is solved over those `if`s
+    (all false, with the fields they test present), not found by emptying it."""
+    chart = chart_of(ROOT / "models" / "project-compliance.yaml")
+    generation = generate(chart, "cover-transitions")
+    assert not generation.missed
+    trace = next(t for t in generation.traces if t.lines[0]["comment"].endswith("applying#0"))
+    proposal = next(line["data"] for line in trace.lines if "event" in line)
+    settings = proposal["settings"]
+    rules = [
+        "visibility",
+        "only_allow_merge_if_pipeline_succeeds",
+        "only_allow_merge_if_all_discussions_are_resolved",
+        "public_jobs",
+        "merge_method",
+    ]
+    assert sorted(settings) == sorted(rules)  # every rule's field is in the change
+    assert settings["visibility"] != "public"
+    assert settings["only_allow_merge_if_pipeline_succeeds"] is True
+    assert settings["only_allow_merge_if_all_discussions_are_resolved"] is True
+    assert settings["public_jobs"] is False
+    assert settings["merge_method"] in ("merge", "rebase_merge")
+    write_generation(generation, tmp_path)
+    results = {Path(r.trace).name: r for r in simulate_all(chart, tmp_path)}
+    assert all(r.failed == 0 for r in results.values())
+    compliant = results[f"{trace.name}.jsonl"]
+    assert compliant.steps[-1].configuration == ("applied",)
+    assert {"validating#0", "applying#0"} <= set(compliant.transitions_covered)
