@@ -111,6 +111,7 @@ __all__ = [
     "Event",
     "FanOut",
     "MicroStep",
+    "RaisedError",
     "Snapshot",
     "SnapshotError",
     "StepResult",
@@ -269,10 +270,23 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
+class RaisedError:
+    """An error event the engine raised during a step (``error.execution``, ...).
+
+    Reported whether or not a transition took it, so that a driver can show every
+    failed expression and send even when the chart does not handle them.
+    """
+
+    event: Event
+    session: str | None = None  # None: the instance; else the child session id
+
+
+@dataclass(frozen=True)
 class StepResult:
     snapshot: Snapshot
     effects: tuple[Effect, ...]
     microsteps: tuple[MicroStep, ...]
+    errors: tuple[RaisedError, ...] = ()
 
 
 # --------------------------------------------------------------------------- chart tables
@@ -738,9 +752,10 @@ class _Session:
         return self._functions
 
     def error(self, name: str, message: str, sendid: str | None = None) -> None:
-        self.internal.append(
-            Event(name, {"message": message}, type="platform", sendid=sendid or self.sending)
-        )
+        event = Event(name, {"message": message}, type="platform", sendid=sendid or self.sending)
+        self.internal.append(event)
+        world = self.world
+        world.errors.append(RaisedError(event, None if self is world.top else self.id))
 
     def assign(self, location: str, value: Any) -> None:
         parts = location.split(".")
@@ -1600,6 +1615,7 @@ class _World:
         self.now = now
         self.effects: list[Effect] = []
         self.microsteps: list[MicroStep] = []
+        self.errors: list[RaisedError] = []
         self.timers: list[Timer] = []
         self.timers_changed = False
         self.sessions: dict[str, _Session] = {}
@@ -1914,7 +1930,9 @@ def start(
 
 
 def _result(world: _World) -> StepResult:
-    result = StepResult(world.top.freeze(), tuple(world.effects), tuple(world.microsteps))
+    result = StepResult(
+        world.top.freeze(), tuple(world.effects), tuple(world.microsteps), tuple(world.errors)
+    )
     # break the reference cycles between the world and its sessions, so that they
     # are freed at once rather than by the garbage collector
     for session in world.sessions.values():
@@ -2353,6 +2371,7 @@ def fire_due(chart: Chart, snapshot: Snapshot, now: datetime) -> StepResult:
     """Deliver every timer due at or before ``now``, each at its own due time."""
     effects: list[Effect] = []
     microsteps: list[MicroStep] = []
+    errors: list[RaisedError] = []
     while snapshot.timers and snapshot.timers[0].due <= now and not snapshot.done:
         timer = snapshot.timers[0]
         world = _resume(chart, snapshot, timer.due)
@@ -2363,8 +2382,9 @@ def fire_due(chart: Chart, snapshot: Snapshot, now: datetime) -> StepResult:
         result = _result(world)
         effects.extend(result.effects)
         microsteps.extend(result.microsteps)
+        errors.extend(result.errors)
         snapshot = result.snapshot
-    return StepResult(snapshot, tuple(effects), tuple(microsteps))
+    return StepResult(snapshot, tuple(effects), tuple(microsteps), tuple(errors))
 
 
 def active_atomic(snapshot: Snapshot, chart: Chart) -> tuple[str, ...]:

@@ -27,13 +27,9 @@ virtual clock passes the timers' due times, and answers the effects they emit.
   checked at their line's time; coverage collects the states entered and the
   transitions taken (ids ``<source state id>#<index in source.transitions>``).
 * **Errors.**  An expression that fails makes the engine skip the action and
-  raise ``error.execution`` (the message in its data); the engine reports an
-  internal event only as the event of a microstep, so the simulator runs the
-  chart with one more transition in each top-level state, targetless and
-  without actions, on the error events: it changes nothing but makes every
-  error a microstep, recorded in :attr:`StepRecord.errors` (the extra
-  transitions are not reported or counted).  An error raised in the macrostep
-  that completes the instance is never processed, so it is not seen.
+  raise ``error.execution`` (the message in its data); the engine reports every
+  error it raised in :attr:`StepResult.errors`, handled by a transition or not,
+  and the simulator records the instance's own in :attr:`StepRecord.errors`.
 """
 
 from __future__ import annotations
@@ -44,12 +40,12 @@ import re
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from autoflow.errors import AutoflowError, SimulationError, TraceError
-from autoflow.model.ir import Chart, StateKind, Transition, Trigger, walk_states
+from autoflow.model.ir import Chart, StateKind, Trigger, walk_states
 from autoflow.sim import engine
 from autoflow.sim.clock import VirtualClock, format_instant, parse_when
 from autoflow.sim.trace import (
@@ -174,32 +170,6 @@ class _Stub:
     remaining: int | None
 
 
-#: Events the engine raises when something fails inside a macrostep.
-ERROR_EVENTS = ("error.execution", "error.communication", "error.platform")
-_OBSERVED_ATTR = "_autoflow_observed_errors"
-
-
-def _observed(chart: Chart) -> tuple[Chart, frozenset[str]]:
-    """``chart`` with a last targetless transition on :data:`ERROR_EVENTS` in each
-    top-level state (it takes an error event nothing else takes, and does nothing),
-    and the ids of those transitions."""
-    cached = chart.__dict__.get(_OBSERVED_ATTR)
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    states = []
-    ids = set()
-    for state in chart.states:
-        if state.kind in (StateKind.FINAL, StateKind.HISTORY):
-            states.append(state)
-            continue
-        ids.add(f"{state.id}#{len(state.transitions)}")
-        observer = Transition(events=ERROR_EVENTS, span=state.span)
-        states.append(replace(state, transitions=(*state.transitions, observer)))
-    result = (replace(chart, states=tuple(states)), frozenset(ids))
-    object.__setattr__(chart, _OBSERVED_ATTR, result)
-    return result
-
-
 @dataclass
 class _Run:
     chart: Chart
@@ -215,11 +185,6 @@ class _Run:
     states_covered: set[str] = field(default_factory=set)
     transitions_covered: set[str] = field(default_factory=set)
     counters: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    runs: Chart = field(init=False)  # what the engine runs: ``chart`` observed (_observed)
-    observers: frozenset[str] = field(init=False)  # ids of the observing transitions
-
-    def __post_init__(self) -> None:
-        self.runs, self.observers = _observed(self.chart)
 
 
 def simulate_trace(chart: Chart, trace: Trace, *, until: str | None = None) -> TraceResult:
@@ -322,7 +287,7 @@ def _advance(run: _Run, to: datetime) -> None:
                 continue
             inst = run.instances[index]
             fired = [t.event.name for t in inst.snapshot.timers if t.due <= run.clock.time]
-            result = engine.fire_due(run.runs, inst.snapshot, run.clock.time)
+            result = engine.fire_due(run.chart, inst.snapshot, run.clock.time)
             _apply(run, inst, result, event=", ".join(fired), kind="timer", line=None)
     run.clock.advance_to(to)
 
@@ -340,7 +305,7 @@ def _start(
         if instance_id not in taken:
             break
         instance_id = f"{base}#{n}"
-    result = engine.start(run.runs, run.clock.time, instance=instance_id, event=event)
+    result = engine.start(run.chart, run.clock.time, instance=instance_id, event=event)
     inst = _Instance(instance_id, key, result.snapshot)
     run.instances.append(inst)
     _apply(
@@ -377,7 +342,7 @@ def _deliver(run: _Run, line: EventLine) -> None:
             _ignored(run, line, "; ".join(notes) or "no trigger takes this event")
             return
     for inst in targets:
-        result = engine.step(run.runs, inst.snapshot, event, run.clock.time)
+        result = engine.step(run.chart, inst.snapshot, event, run.clock.time)
         _apply(run, inst, result, event=line.name, kind=kind, line=line.line)
 
 
@@ -487,7 +452,7 @@ def _apply(
                     f"more than {MAX_CHAINED_STEPS} effect results in a row at "
                     f"{format_instant(run.clock.time)}: the workflow loops on its own effects"
                 )
-            current = engine.step(run.runs, inst.snapshot, reply, run.clock.time)
+            current = engine.step(run.chart, inst.snapshot, reply, run.clock.time)
             event, kind = reply.name, "result"
 
 
@@ -505,19 +470,15 @@ def _record(
     # A completed instance keeps the configuration it completed in (engine contract).
     inst.configuration = tuple(result.snapshot.configuration)
     transitions = tuple(
-        tid
+        _transition_id(run.chart, label, micro.event)
         for micro in result.microsteps
         if micro.session is None
         for label in micro.transitions
-        if (tid := _transition_id(run.chart, label, micro.event)) not in run.observers
     )
     errors = tuple(
-        (micro.event.name, _error_message(micro.event.data))
-        for micro in result.microsteps
-        if micro.session is None
-        and micro.event is not None
-        and micro.event.type == "platform"
-        and micro.event.name in ERROR_EVENTS
+        (error.event.name, _error_message(error.event.data))
+        for error in result.errors
+        if error.session is None
     )
     run.transitions_covered.update(transitions)
     run.states_covered.update(inst.configuration)

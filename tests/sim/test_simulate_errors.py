@@ -83,3 +83,40 @@ def test_error_a_transition_handles_is_shown_too(tmp_path: Path) -> None:
     update = next(s for s in steps if s["event"] == "ticket.update")
     assert [e["event"] for e in update["errors"]] == ["error.execution"]
     assert update["configuration"] == ["broken"]
+
+
+def test_error_in_the_step_that_completes_the_instance_is_shown(tmp_path: Path) -> None:
+    """The instance ends in the same macrostep, so no transition could take the error."""
+    completing = WORKFLOW.replace(
+        "      ticket.close: closed\n",
+        "      ticket.close:\n"
+        "        target: closed\n"
+        '        do: [{assign: {count: "${{ event.nothing.here }}"}}]\n',
+    )
+    code, out = simulate(tmp_path, completing, "--format", "json")
+    assert code == 0
+    steps = json.loads(out)["traces"][0]["steps"]
+    close = next(s for s in steps if s["event"] == "ticket.close")
+    assert close["configuration"] == ["closed"]
+    [error] = close["errors"]
+    assert error["event"] == "error.execution"
+    assert "nothing" in error["message"]
+
+
+def test_engine_reports_errors_of_a_step() -> None:
+    from datetime import UTC, datetime
+
+    from autoflow.model.io.yaml_reader import read_yaml_text
+    from autoflow.sim.engine import Event, start, step
+
+    chart = read_yaml_text(WORKFLOW, "bad-assign.yaml")
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    started = start(chart, now, event=Event("ticket.open", {}))
+    assert started.errors == ()
+    result = step(chart, started.snapshot, Event("ticket.update", {}), now)
+    [error] = result.errors
+    assert (error.event.name, error.event.type, error.session) == (
+        "error.execution",
+        "platform",
+        None,
+    )
