@@ -26,11 +26,19 @@ only the fields the guards read merged in.
 Each path is replayed through the engine to learn the effects it makes; the
 outcome of every effect the path answers becomes a ``stub`` (the answer the
 exploration chose), every other effect is held (``{"policy": {"*": "hold"}}``)
-and, when the path answers it later, its result is an ``event`` line.  The
-trace is then run by the simulator, and every step's outcome is written back as
-an ``expect`` line — the configuration reached, the effects made, completion —
-so that ``autoflow simulate CHANGED_MODEL DIR`` names the first step where a
-changed workflow behaves differently.
+and, when the path answers it later, its result is an ``event`` line.  Every
+step's outcome is written as an ``expect`` line — the configuration reached,
+the effects made, completion — so that ``autoflow simulate CHANGED_MODEL DIR``
+names the first step where a changed workflow behaves differently.  The cover
+and boundary strategies take these outcomes from a simulator run of the lines
+(which also says what each trace covers); a random walk takes them from the
+engine run that drew it, which is what the simulator would do with the lines
+(:meth:`_TraceBuilder.faithful` checks it, else the walk is simulated too), so
+that walks are cheap: ``generate(..., simulate=True)`` gives the same files.
+
+A random walk is a stretch of the workflow's life: inputs drawn from the
+explored graph at realistic times (:meth:`Walker.walk`), and — for a workflow
+with start triggers — a new instance after each one completes.
 """
 
 from __future__ import annotations
@@ -157,7 +165,7 @@ def reachable(space: StateSpace) -> tuple[tuple[str, ...], tuple[str, ...]]:
 # --------------------------------------------------------------------------- moves
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Move:
     """One input of a trace at an absolute time."""
 
@@ -187,7 +195,7 @@ def _with(move: _Move, *, at: datetime | None = None, answers: str | None = None
     )
 
 
-@dataclass
+@dataclass(slots=True)
 class _Replayed:
     """A move after the engine ran it: the effects it made (ids as the exploration's)."""
 
@@ -814,7 +822,7 @@ def _offset_text(seconds: float) -> str:
     return "+" + format_duration(seconds)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Line:
     at: datetime
     body: dict[str, Any]
