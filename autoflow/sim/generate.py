@@ -93,6 +93,7 @@ __all__ = [
     "write_generation",
 ]
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)  # json.dumps(..., ensure_ascii=False)
 STRATEGIES = ("cover-states", "cover-transitions", "random", "boundary")
 DEFAULT_HORIZON = timedelta(days=30)
 #: Events one random walk makes at most.
@@ -136,7 +137,8 @@ class GeneratedTrace:
     events: int = 0  # event, webhook and timer steps it makes
 
     def text(self) -> str:
-        return "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in self.lines)
+        encode = _ENCODER.encode
+        return "".join(encode(line) + "\n" for line in self.lines)
 
 
 @dataclass(frozen=True)
