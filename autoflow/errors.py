@@ -117,7 +117,7 @@ class TraceError(SimulationError):
         self.path = path
         self.line = line
         self.field = field
-        where = f"{path}:{line}"
+        where = f"{path}:{line}" if line > 0 else path
         text = f"{where}: {message}" if field is None else f"{where}: field {field!r}: {message}"
         super().__init__(text)
 

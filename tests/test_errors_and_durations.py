@@ -47,6 +47,10 @@ def test_trace_error_names_line_and_field() -> None:
     assert str(TraceError("not a time", "t.jsonl", 4, "at")) == "t.jsonl:4: field 'at': not a time"
 
 
+def test_trace_error_about_the_whole_file_has_no_line() -> None:
+    assert str(TraceError("cannot read it", "t.jsonl", 0)) == "t.jsonl: cannot read it"
+
+
 @pytest.mark.parametrize(
     ("text", "seconds"),
     [("90s", 90), ("15m", 900), ("2h", 7200), ("2d", 172800), ("1w", 604800), ("1d12h", 129600)],
