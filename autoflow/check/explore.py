@@ -51,10 +51,18 @@ from functools import partial
 from typing import Any
 
 from autoflow.check.diagnostics import TraceStep
-from autoflow.check.guards import GuardReasoner, Verdict, data_domains, event_paths, fill_payload
+from autoflow.check.guards import (
+    GuardReasoner,
+    Verdict,
+    collect_event_paths,
+    data_domains,
+    event_paths,
+    fill_payload,
+    unique_paths,
+)
 from autoflow.errors import AutoflowError, SimulationError
 from autoflow.model.durations import format_duration
-from autoflow.model.ir import Chart, Expr, State, Transition, walk_states
+from autoflow.model.ir import Chart, Expr, State, Transition, Trigger, walk_states
 from autoflow.sim import engine
 from autoflow.sim.clock import DEFAULT_EPOCH
 from autoflow.sim.simulator import default_result, to_jsonable
@@ -125,6 +133,8 @@ class StateSpace:
     max_states: int = DEFAULT_MAX_STATES
     seconds: float = 0.0
     reasoner: GuardReasoner | None = None
+    # fills a payload of an event (name, payload, fields decided) with the fields read
+    fill: Callable[[str, Any, frozenset[str]], Any] | None = None
 
     def trace(self, index: int | None, extra: Step | None = None) -> tuple[TraceStep, ...]:
         """The shortest trace to node ``index`` (and ``extra`` after it), as trace lines.
@@ -262,11 +272,36 @@ class _Explorer:
         self._tolerant: Chart | None = None
         self.initial_data = _constant_data(chart)
         exprs = list(_expressions(chart))
-        self.event_paths = event_paths(exprs, _aliases(chart))
+        self.read_paths = _scoped_event_paths(chart)
+        self._paths_for: dict[str, list[tuple[tuple[str | int, ...], str]]] = {}
+        self.space.fill = self.fill
         self.result_paths = {
             stem: event_paths(exprs, {location: ()}, include_event=False)
             for stem, location in _result_locations(chart).items()
         }
+
+    # -- payload fields no guard decides ---------------------------------
+
+    def paths_for(self, name: str) -> list[tuple[tuple[str | int, ...], str]]:
+        """The event fields read where event ``name`` can be the current event: by a
+        trigger or transition on it, or by anything not bound to an event (entry and
+        exit actions, eventless transitions), with how they are used."""
+        found = self._paths_for.get(name)
+        if found is None:
+            found = unique_paths(
+                [
+                    (path, use)
+                    for scope, path, use in self.read_paths
+                    if scope is None or any(_matches(d, name) for d in scope)
+                ]
+            )
+            self._paths_for[name] = found
+        return found
+
+    def fill(self, name: str, payload: Any, decided: frozenset[str] = frozenset()) -> Any:
+        """``payload`` of event ``name`` with every field read but not in ``decided``
+        filled in (:func:`autoflow.check.guards.fill_payload`)."""
+        return fill_payload(payload, self.paths_for(name), decided, name)
 
     # -- the chart the explorer runs ------------------------------------
 
@@ -509,7 +544,7 @@ class _Explorer:
                     continue
                 filters = [trigger.filter] if trigger.filter is not None else []
                 present = [trigger.key] if trigger.key is not None else []
-                for payload, assumed in self.start_payloads(filters, present):
+                for payload, assumed in self.start_payloads(name, filters, present):
                     step = Step("start", name, payload, assumed=assumed)
                     event = engine.Event(name, payload)
                     try:
@@ -520,7 +555,7 @@ class _Explorer:
                     yield step, result
 
     def start_payloads(
-        self, filters: list[Expr], present: list[Expr]
+        self, name: str, filters: list[Expr], present: list[Expr]
     ) -> Iterator[tuple[Any, tuple[str, ...]]]:
         """Payloads of a starting event: with data free, then with the declared
         constant values (entry actions may change data before eventless guards
@@ -529,7 +564,7 @@ class _Explorer:
         forced: list[tuple[Any, tuple[str, ...]]] = []
         for data in (None, self.initial_data) if self.initial_data else (None,):
             for payload, assumed in self.payloads(
-                [], filters, data, present, self.eventless_event_guards
+                name, [], filters, data, present, self.eventless_event_guards
             ):
                 frozen = _freeze((payload, assumed))
                 if frozen in seen:
@@ -615,6 +650,7 @@ class _Explorer:
 
     def payloads(
         self,
+        name: str,
         guarded: list[tuple[str, Expr]],
         filters: list[Expr],
         data: Mapping[str, Any] | None,
@@ -642,13 +678,14 @@ class _Explorer:
                     [*false, *more_false],
                     data=data,
                     present=present,
+                    event=name,
                 )
                 assumed: tuple[str, ...] = ()
                 if solution.verdict is Verdict.UNSAT:
                     continue
                 payload = _merge(base, solution.payload)
                 if base is None:
-                    payload = fill_payload(payload, self.event_paths, solution.decided)
+                    payload = self.fill(name, payload, solution.decided)
                 if solution.verdict is Verdict.UNKNOWN:
                     if not winner or winner[0] not in self.space.assumed:
                         if more_true or more_false:
@@ -690,7 +727,7 @@ class _Explorer:
         for name, filters in self.offered(snap):
             guarded = self.guards_for(snap, name)
             for payload, assumed in self.payloads(
-                guarded, filters, data, [], self.eventless_event_guards
+                name, guarded, filters, data, [], self.eventless_event_guards
             ):
                 step = Step("event", name, payload, assumed=assumed)
                 result = self.run_step(node, step, engine.Event(name, payload), node.now)
@@ -707,7 +744,7 @@ class _Explorer:
                 if outcome == "done" and stem in self.result_paths:
                     base = fill_payload(base, self.result_paths[stem], frozenset())
                 guarded = self.guards_for(snap, name)
-                for payload, assumed in self.payloads(guarded, [], data, [], [], base):
+                for payload, assumed in self.payloads(name, guarded, [], data, [], [], base):
                     step = Step("result", name, payload, sendid=effect.id, assumed=assumed)
                     event = engine.Event(name, payload, sendid=effect.id)
                     result = self.run_step(node, step, event, node.now)
@@ -839,15 +876,38 @@ def _expressions(value: Any) -> Iterator[Expr]:
                 yield from _expressions(getattr(value, name))
 
 
-def _aliases(chart: Chart) -> dict[str, tuple[str, ...]]:
-    """Data assigned a part of the event: ``milestone: ${{ event.object_attributes }}``."""
+Scope = tuple[str, ...] | None  # the event descriptors an expression is bound to; None: any
+
+
+def _scoped(value: Any, scope: Scope) -> Iterator[tuple[Scope, Expr]]:
+    """Every CEL expression inside an IR value with the events it may see as ``event``:
+    a trigger's or an evented transition's own events; anything else any event."""
+    if isinstance(value, Expr):
+        yield scope, value
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from _scoped(item, scope)
+    elif hasattr(value, "__dataclass_fields__"):
+        if isinstance(value, Trigger) or (isinstance(value, Transition) and value.events):
+            scope = value.events
+        for name in value.__dataclass_fields__:
+            if name != "span":
+                yield from _scoped(getattr(value, name), scope)
+
+
+def _aliases(chart: Chart) -> dict[str, list[tuple[tuple[str, ...], Scope]]]:
+    """Data assigned a part of the event (``milestone: ${{ event.object_attributes }}``),
+    with the events it may be assigned from."""
     from autoflow.model.cel import ast
     from autoflow.model.ir import Assign, walk_actions
 
-    found: dict[str, tuple[str, ...]] = {}
+    found: dict[str, list[tuple[tuple[str, ...], Scope]]] = {}
     for state in walk_states(chart.states):
-        blocks = [*state.on_entry, *state.on_exit, *(t.actions for t in state.transitions)]
-        for block in blocks:
+        blocks: list[tuple[Scope, tuple[Any, ...]]] = [
+            *((None, block) for block in (*state.on_entry, *state.on_exit)),
+            *((t.events or None, t.actions) for t in state.transitions),
+        ]
+        for scope, block in blocks:
             for action in walk_actions(block):
                 if not isinstance(action, Assign) or "." in action.location:
                     continue
@@ -860,8 +920,33 @@ def _aliases(chart: Chart) -> dict[str, tuple[str, ...]]:
                     chain.append(node.field)
                     node = node.operand
                 if isinstance(node, ast.Ident) and node.name == "event":
-                    found[action.location] = tuple(reversed(chain))
+                    entry = (tuple(reversed(chain)), scope)
+                    if entry not in found.setdefault(action.location, []):
+                        found[action.location].append(entry)
     return found
+
+
+def _scoped_event_paths(chart: Chart) -> list[tuple[Scope, Any, str]]:
+    """Every event field the chart reads — directly, or through data assigned a part of
+    the event — with the events it is read for and how it is used."""
+    aliases = _aliases(chart)
+    result: list[tuple[Scope, Any, str]] = []
+    for scope, expr in _scoped(chart, None):
+        try:
+            tree = expr.program.ast
+        except AutoflowError:
+            continue
+        found: list[Any] = []
+        collect_event_paths(tree, found, None)
+        result.extend((scope, path, use) for path, use in found)
+        for location, assigned in aliases.items():
+            if location not in expr.free_variables:
+                continue
+            for prefix, where in assigned:
+                found = []
+                collect_event_paths(tree, found, None, {location: prefix}, include_event=False)
+                result.extend((where, path, use) for path, use in found)
+    return result
 
 
 def _result_locations(chart: Chart) -> dict[str, str]:

@@ -35,6 +35,13 @@ from typing import Any, TypeAlias
 
 import z3
 
+from autoflow.check.payloads import (
+    sample_candidates,
+    sample_file,
+    sample_values,
+    sampled_value,
+    typical_value,
+)
 from autoflow.model.cel import UInt, ast
 from autoflow.model.ir import Chart, Data, Expr, walk_states
 
@@ -43,6 +50,7 @@ __all__ = ["Domain", "GuardReasoner", "Solution", "Verdict", "data_domains"]
 #: The roots a guard may read that the reasoner models as free paths.
 EVENT_ROOT = "event"
 _TIMEOUT_MS = 2000
+_MAX_CANDIDATES = 6  # realistic values tried per field of a witness
 
 
 class Verdict(enum.Enum):
@@ -131,9 +139,11 @@ class _Translation:
         reasoner: GuardReasoner,
         data: Mapping[str, Any] | None,
         nullable: frozenset[str] = frozenset(),
+        event: str | None = None,
     ) -> None:
         self.reasoner = reasoner
         self.data = data
+        self.event = event  # the event's name: its webhook body says the fields' types
         self.nullable = nullable  # paths some guard compares with null
         self.exact = True
         self.vars: dict[str, tuple[_Path, z3.ExprRef]] = {}
@@ -141,7 +151,7 @@ class _Translation:
         self.fields: set[tuple[str, Any]] = set()  # contains facts that are map keys
         self.field_reads: set[tuple[str, Any]] = set()  # map keys a guard tests (has())
         self.nulls: dict[str, tuple[_Path, z3.BoolRef]] = {}  # "this path is null"
-        self.present: list[tuple[_Path, Any]] = []  # paths a key reads, with a default
+        self.present: list[tuple[_Path, str]] = []  # paths a key reads, with their use
         self.sizes: dict[str, tuple[_Path, z3.ArithRef]] = {}
         self.domain_constraints: list[z3.BoolRef] = []
 
@@ -320,10 +330,14 @@ class _Translation:
             return result
         return value
 
-    def unify(self, a: _Term, b: _Term) -> tuple[z3.ExprRef, z3.ExprRef]:
+    def unify(
+        self, a: _Term, b: _Term, fallback: z3.SortRef | None = None
+    ) -> tuple[z3.ExprRef, z3.ExprRef]:
         sort = _sort_of(a)
         if sort is None:
             sort = _sort_of(b)
+        if sort is None:
+            sort = fallback
         x, y = self.scalar(a, sort), self.scalar(b, sort)
         if x.sort() != y.sort():
             if {x.sort(), y.sort()} <= {z3.IntSort(), z3.RealSort()}:
@@ -341,7 +355,7 @@ class _Translation:
                 raise _Undecidable("comparison with null")
             if isinstance(one, _Const) and isinstance(one.value, list | dict):
                 raise _Undecidable("comparison with a collection")
-        x, y = self.unify(a, b)
+        x, y = self.unify(a, b, self.sampled_sort(a, b))
         # a path compared with null elsewhere equals a value only when it is not null
         nulls = [
             z3.Not(self.null_var(p))
@@ -349,6 +363,21 @@ class _Translation:
             if isinstance(p, _Path) and p.name in self.nullable
         ]
         return z3.And(*nulls, x == y) if nulls else x == y
+
+    def sampled_sort(self, a: _Term, b: _Term) -> z3.SortRef | None:
+        """For ``event.a == event.b``: the sort of the values GitLab's webhook bodies
+        have for them (a branch name compares as a string, not as a number)."""
+        if not (isinstance(a, _Path) and isinstance(b, _Path)):
+            return None
+        if a.name in self.vars or b.name in self.vars:
+            return None  # a sort is known already
+        for path in (a, b):
+            if path.parts[0] == EVENT_ROOT:
+                value = sampled_value(path.parts[1:], "any", self.event)
+                sort = _sort_of(_Const(value)) if value is not None else None
+                if sort is not None:
+                    return sort
+        return None
 
     def comparable(self, a: _Term, b: _Term) -> tuple[z3.ExprRef, z3.ExprRef]:
         x, y = self.unify(a, b)
@@ -546,23 +575,29 @@ class GuardReasoner:
         *,
         data: Mapping[str, Any] | None = None,
         present: Sequence[Expr] = (),
+        event: str | None = None,
     ) -> Solution:
         """Can every guard of ``true`` be true and every one of ``false`` false?
 
         ``data`` substitutes the current values of the datamodel (plain values
         only; finite-domain data always); without it data is free within its
         domain.  ``present``: expressions whose paths the payload must contain
-        (a trigger's ``key``), filled with default values.
+        (a trigger's ``key``), filled with typical values.  ``event``: the name
+        of the event the payload is for; for a GitLab event the witness keeps
+        the values of GitLab's webhook body wherever the guards allow them
+        (:mod:`autoflow.check.payloads`).
         """
+        file = sample_file(event)
         key = (
             tuple(e.source for e in true),
             tuple(e.source for e in false),
             tuple(e.source for e in present),
             None if data is None else _freeze(data),
+            file,
         )
         cached = self._cache.get(key)
         if cached is None:
-            cached = self._solve(true, false, data, present)
+            cached = self._solve(true, false, data, present, event)
             self._cache[key] = cached
         return cached
 
@@ -572,10 +607,11 @@ class GuardReasoner:
         false: Sequence[Expr],
         data: Mapping[str, Any] | None,
         present: Sequence[Expr],
+        event: str | None,
     ) -> Solution:
         nullable: frozenset[str] = frozenset()
         while True:
-            translation = _Translation(self, data, nullable)
+            translation = _Translation(self, data, nullable, event)
             try:
                 constraints = [translation.boolean(e.program.ast, {}) for e in true]
                 constraints += [z3.Not(translation.boolean(e.program.ast, {})) for e in false]
@@ -594,9 +630,10 @@ class GuardReasoner:
             return Solution(Verdict.UNSAT if translation.exact else Verdict.UNKNOWN)
         if answer != z3.sat:
             return Solution(Verdict.UNKNOWN)
-        return self._witness(translation, solver.model())
+        return self._witness(translation, _realistic_model(solver, translation, event))
 
     def _witness(self, translation: _Translation, model: z3.ModelRef) -> Solution:
+        event = translation.event
         values: dict[str, Any] = {}
         payload: dict[str, Any] = {}
         reads_event = False
@@ -633,7 +670,7 @@ class GuardReasoner:
             if name in translation.vars:
                 continue
             # null, or a value that is not null (the field must be there either way)
-            value = None if nulls[name] else _default_value(path)
+            value = None if nulls[name] else typical_value(path.parts[1:], "any", event)
             if not nulls[name] and absent(path):
                 continue
             values[name] = value
@@ -670,10 +707,10 @@ class GuardReasoner:
                     current.extend([None] * max(0, wanted - len(current)))
                 elif isinstance(current, str | type(None)):
                     payload = _place(payload, path.parts[1:], "x" * min(wanted, 1024))
-        for path, default in translation.present:
+        for path, use in translation.present:
             reads_event = True
             if _get(payload, path.parts[1:]) is None:
-                payload = _place(payload, path.parts[1:], default)
+                payload = _place(payload, path.parts[1:], typical_value(path.parts[1:], use, event))
         decided = {path.name for path, _ in translation.vars.values()}
         decided.update(translation.nulls)
         decided.update(
@@ -682,10 +719,51 @@ class GuardReasoner:
         return Solution(Verdict.SAT, values, payload if reads_event else None, frozenset(decided))
 
 
-def _default_value(path: _Path) -> Any:
-    """A non-null value for a field only compared with null: ``1`` for ids, else ``"x"``."""
-    leaf = str(path.parts[-1])
-    return 1 if leaf in ("id", "iid") or leaf.endswith(("_id", "_iid")) else "x"
+def _realistic_model(
+    solver: z3.Solver, translation: _Translation, event: str | None
+) -> z3.ModelRef:
+    """A model of the satisfiable ``solver`` that gives the event's fields the values of
+    GitLab's webhook body for ``event`` wherever the constraints allow, so that a
+    witness differs from the real body only where a guard needs it to; where a guard
+    rules the body's value out, another value GitLab's bodies use for a field of that
+    name (a pipeline ``status`` of ``skipped``) when one fits."""
+    file = sample_file(event)
+    model = solver.model()
+    if file is None:
+        return model
+    sampled = sample_values(file)
+    choices: list[list[z3.BoolRef]] = []
+    for name, (path, variable) in sorted(translation.vars.items()):
+        if path.parts[0] != EVENT_ROOT or len(path.parts) < 2:
+            continue
+        values = [sampled[name]] if name in sampled else []
+        values += list(sample_candidates(str(path.parts[-1])))
+        options: list[z3.BoolRef] = []
+        for value in values:
+            literal = _literal(value, variable.sort())
+            if literal is not None and literal.sort() == variable.sort():
+                option = variable == literal
+                if not any(z3.eq(option, known) for known in options):
+                    options.append(option)
+        if options:
+            choices.append(options[:_MAX_CANDIDATES])
+    if not choices:
+        return model
+    firsts = [options[0] for options in choices]
+    solver.push()
+    solver.add(*firsts)
+    if solver.check() == z3.sat:
+        return solver.model()
+    solver.pop()
+    for options in choices:
+        for option in options:
+            solver.push()
+            solver.add(option)
+            if solver.check() == z3.sat:
+                model = solver.model()
+                break
+            solver.pop()
+    return model
 
 
 def _get(payload: Any, parts: Sequence[str | int]) -> Any:
@@ -698,14 +776,71 @@ def _get(payload: Any, parts: Sequence[str | int]) -> Any:
     return node
 
 
+_STRING_METHODS = frozenset(
+    {
+        "startsWith",
+        "endsWith",
+        "contains",
+        "matches",
+        "lowerAscii",
+        "upperAscii",
+        "split",
+        "trim",
+        "replace",
+        "substring",
+        "charAt",
+        "indexOf",
+        "lastIndexOf",
+    }
+)
+
+
+def _use(node: ast.Node, parent: ast.Node | None) -> str:
+    """How ``parent`` uses its operand ``node`` (one of :data:`payloads.USES`)."""
+    match parent:
+        case ast.Call(function="int" | "uint" | "double"):
+            return "int"  # int("x") is an error
+        case ast.Call(function="timestamp"):
+            return "time"
+        case ast.Call(function=fn, target=target) if target is node and fn in _STRING_METHODS:
+            return "str"
+        case ast.Comprehension(range=rng) if rng is node:
+            return "list"
+        case ast.Index(operand=operand, index=ast.Literal(value=int())) if operand is node:
+            return "list"
+        case ast.Index(operand=operand) if operand is node:
+            return "map"
+        case ast.Has(operand=operand) if operand is node:
+            return "map"
+        case ast.Binary(op="in", left=left, right=right) if right is node:
+            # "key" in m is a map test as well; anything else a list membership
+            textual = isinstance(left, ast.Literal) and isinstance(left.value, str)
+            return "any" if textual else "list"
+        case ast.Binary(op="&&" | "||") | ast.Unary(op="!"):
+            return "bool"
+        case ast.Conditional(condition=condition) if condition is node:
+            return "bool"
+        case ast.Binary(left=left, right=right):
+            other = right if left is node else left
+            if isinstance(other, ast.Literal):
+                value = other.value
+                if isinstance(value, bool):
+                    return "bool"
+                if isinstance(value, int | float):
+                    return "int"
+                if isinstance(value, str):
+                    return "str"
+    return "any"
+
+
 def collect_event_paths(
     node: ast.Node,
-    found: list[tuple[_Path, Any]],
+    found: list[tuple[_Path, str]],
     parent: ast.Node | None,
     aliases: Mapping[str, tuple[str, ...]] | None = None,
     include_event: bool = True,
 ) -> None:
-    """The ``event.a.b`` chains ``node`` reads, each with a default value that suits its use.
+    """The ``event.a.b`` chains ``node`` reads, each with how it is used (:func:`_use`).
 
     ``aliases`` maps data names assigned a part of the event (``milestone:
     event.object_attributes``) to that part, so ``milestone.title`` counts too.
@@ -722,12 +857,8 @@ def collect_event_paths(
         elif aliases is not None and cursor.name in aliases:
             prefix = aliases[cursor.name]
         if prefix is not None:
-            leaf = chain[0]
-            numeric = (isinstance(parent, ast.Call) and parent.function in ("string", "int")) or (
-                leaf in ("id", "iid") or leaf.endswith(("_id", "_iid"))
-            )
             parts = (EVENT_ROOT, *prefix, *reversed(chain))
-            found.append((_Path(parts), 1 if numeric else "x"))
+            found.append((_Path(parts), _use(node, parent)))
             return
     for child in ast.children(node):
         collect_event_paths(child, found, node, aliases, include_event)
@@ -757,32 +888,41 @@ def _freeze(value: Any) -> Any:
 
 def event_paths(
     exprs: Sequence[Expr], aliases: Mapping[str, tuple[str, ...]], *, include_event: bool = True
-) -> list[tuple[tuple[str | int, ...], Any]]:
+) -> list[tuple[tuple[str | int, ...], str]]:
     """Every ``event`` field path the expressions read (through ``aliases`` too), with
-    a default value: ``1`` for ids, ``"x"`` otherwise; the longest paths first."""
-    found: list[tuple[_Path, Any]] = []
+    how it is used (the first use that says a type); the longest paths first."""
+    found: list[tuple[_Path, str]] = []
     for expr in exprs:
         try:
             tree = expr.program.ast
         except Exception:
             continue
         collect_event_paths(tree, found, None, aliases, include_event)
-    unique: dict[tuple[str | int, ...], Any] = {}
-    for path, default in found:
-        unique.setdefault(path.parts[1:], default)
+    return unique_paths(found)
+
+
+def unique_paths(found: Sequence[tuple[_Path, str]]) -> list[tuple[tuple[str | int, ...], str]]:
+    """``found`` without repeated paths (a path's use: the first that is not ``any``),
+    the longest paths first."""
+    unique: dict[tuple[str | int, ...], str] = {}
+    for path, use in found:
+        if unique.get(path.parts[1:], "any") == "any":
+            unique[path.parts[1:]] = use
     return sorted(unique.items(), key=lambda item: -len(item[0]))
 
 
 def fill_payload(
     payload: Any,
-    paths: Sequence[tuple[tuple[str | int, ...], Any]],
+    paths: Sequence[tuple[tuple[str | int, ...], str]],
     decided: frozenset[str],
+    event: str | None = None,
 ) -> Any:
-    """``payload`` with every path in ``paths`` that the witness leaves open filled in."""
+    """``payload`` with every path in ``paths`` that the witness leaves open filled in
+    with the value :func:`~autoflow.check.payloads.typical_value` gives it for ``event``."""
     if payload is not None and not isinstance(payload, dict):
         return payload
     result: dict[str, Any] = copy.deepcopy(payload) if payload else {}
-    for parts, default in paths:
+    for parts, use in paths:
         names = [
             ".".join(str(p) for p in (EVENT_ROOT, *parts[:n])) for n in range(1, len(parts) + 1)
         ]
@@ -797,5 +937,5 @@ def fill_payload(
                 break
         if blocked or _get(result, parts) is not None:
             continue
-        result = _place(result, parts, default)
+        result = _place(result, parts, typical_value(parts, use, event))
     return result

@@ -58,6 +58,7 @@ from typing import Any, Protocol
 
 from autoflow.check.explore import ASSUME_PREFIX, Node, StateSpace, Step, explore
 from autoflow.check.guards import Verdict, event_paths, fill_payload
+from autoflow.check.payloads import HOOKS, SAMPLES, sample_body
 from autoflow.errors import AutoflowError, SimulationError
 from autoflow.model.cel import ast, cel_literal, compile_expression
 from autoflow.model.events import WebhookError, webhook_to_event
@@ -105,21 +106,9 @@ MAX_SEARCH = 24
 #: Directory, next to the traces, holding the webhook bodies they load.
 WEBHOOK_DIR = "webhooks"
 
-_PAYLOADS = Path(__file__).parent / "webhooks"
+_PAYLOADS = SAMPLES
 # object_kind -> (X-Gitlab-Event, base payload file)
-_HOOKS: dict[str, tuple[str, str]] = {
-    "issue": ("Issue Hook", "issue.json"),
-    "work_item": ("Issue Hook", "issue.json"),
-    "merge_request": ("Merge Request Hook", "merge_request.json"),
-    "milestone": ("Milestone Hook", "milestone.json"),
-    "note": ("Note Hook", "note_issue.json"),
-    "pipeline": ("Pipeline Hook", "pipeline.json"),
-    "push": ("Push Hook", "push.json"),
-    "tag_push": ("Tag Push Hook", "tag_push.json"),
-    "deployment": ("Deployment Hook", "deployment.json"),
-    "emoji": ("Emoji Hook", "emoji.json"),
-}
-_FILL_DEFAULTS = (1, "x")  # what the explorer puts in paths no guard constrains
+_HOOKS = HOOKS
 _API_PREFIXES = ("gitlab.", "http.", "notify")
 
 
@@ -239,11 +228,8 @@ def _is_child(effect_id: str) -> bool:
     return "/" in effect_id.rsplit(":", 2)[0]
 
 
-@cache
 def _base_payload(file: str) -> dict[str, Any]:
-    data = json.loads((_PAYLOADS / file).read_text(encoding="utf-8"))
-    assert isinstance(data, dict)
-    return data
+    return sample_body(file)
 
 
 def _get(payload: Any, parts: Sequence[str]) -> Any:
@@ -256,7 +242,8 @@ def _get(payload: Any, parts: Sequence[str]) -> Any:
 
 
 def _realistic(overlay: Any, base: Any, prefix: tuple[str, ...] = ()) -> Any:
-    """``overlay`` without the placeholder values the base payload has real values for."""
+    """``overlay`` without what the base payload has already (the merge a trace shows:
+    only what differs from GitLab's body)."""
     if not isinstance(overlay, dict):
         return overlay
     result: dict[str, Any] = {}
@@ -267,11 +254,7 @@ def _realistic(overlay: Any, base: Any, prefix: tuple[str, ...] = ()) -> Any:
             value = _realistic(value, base, path)
             if not value and isinstance(real, dict):
                 continue
-        elif (
-            real is not None
-            and not isinstance(real, dict | list)
-            and any(type(value) is type(d) and value == d for d in _FILL_DEFAULTS)
-        ):
+        elif real is not None and type(value) is type(real) and value == real:
             continue
         result[key] = value
     return result
@@ -435,6 +418,8 @@ class _Solver:
     def __init__(self, chart: Chart, space: StateSpace) -> None:
         self.chart = chart
         self.reasoner = space.reasoner
+        self.fill = space.fill
+        self.templates: dict[str, Any] = {}
         self.flags: dict[str, tuple[str, Expr]] = {}
         self.guards: dict[str, Expr] = {}
         for state in walk_states(chart.states):
@@ -515,7 +500,7 @@ class _Solver:
         # the fields the conditions test for are there (``"f" in event.x``), so that the
         # payload says what the change is, not only what it leaves out
         true += [c for c in self.field_tests if c.source not in {t.source for t in true}]
-        solution = self.reasoner.solve(true, conditions, present=conditions)
+        solution = self.reasoner.solve(true, conditions, present=conditions, event=move.event)
         if solution.verdict is not Verdict.SAT or not isinstance(solution.payload, dict):
             return None
         base = move.data if isinstance(move.data, dict) else {}
@@ -552,7 +537,7 @@ class _Solver:
             )
         if not true and not false:
             return None
-        solution = self.reasoner.solve(true, false, data=plain)
+        solution = self.reasoner.solve(true, false, data=plain, event=move.event)
         if solution.verdict is not Verdict.SAT or not isinstance(solution.payload, dict):
             return None
         base = move.data if isinstance(move.data, dict) else {}
@@ -564,6 +549,16 @@ class _Solver:
                 parts = (*head.split(".")[1:], key.strip("'\""))
                 payload = _set_null(payload, parts)
         return payload
+
+    def template(self, event: str | None) -> Any:
+        """The fields the exploration fills into a payload of ``event`` when no guard
+        decides them, with the values it gives them."""
+        if event is None or self.fill is None:
+            return {}
+        found = self.templates.get(event)
+        if found is None:
+            found = self.templates[event] = self.fill(event, {}, frozenset())
+        return found
 
     def earlier(self, tid: str, move: _Move) -> list[Expr]:
         """Guards of transitions before ``tid`` in its state on the same event."""
@@ -774,7 +769,8 @@ class _Replay:
         data = move.data
         for _ in range(MAX_SEARCH):
             improved = False
-            for path in _placeholder_paths(data):
+            filled = self.solver.template(move.event) if self.solver is not None else {}
+            for path in _placeholder_paths(data, filled):
                 candidate = replace(move, data=_without(data, path), assumed=(), wanted=None)
                 ok = self.apply_event(candidate) if move.kind != "result" else self.apply(candidate)
                 if not ok:
@@ -1349,7 +1345,7 @@ class Walker:
                 assumed=step.assumed,
             )
         if step.kind == "start" and self.key_paths and (data is None or isinstance(data, dict)):
-            data = fill_payload(data, self.key_paths, frozenset())
+            data = fill_payload(data, self.key_paths, frozenset(), step.event)
         return _Move(step.kind, now, step.event, data, target=target, assumed=step.assumed)
 
     # -- realising moves as a trace ---------------------------------------------
@@ -1802,13 +1798,18 @@ def _set_null(data: dict[str, Any], parts: Sequence[str]) -> dict[str, Any]:
     return {**data, head: _set_null(inner, rest)}
 
 
-def _placeholder_paths(data: Any, prefix: tuple[str, ...] = ()) -> Iterable[tuple[str, ...]]:
-    """Paths of the values the exploration filled in without a guard asking for them."""
+def _placeholder_paths(
+    data: Any, filled: Any, prefix: tuple[str, ...] = ()
+) -> Iterable[tuple[str, ...]]:
+    """Paths of the values the exploration filled in without a guard asking for them:
+    those equal to what it fills in (``filled``, :meth:`_Solver.template`)."""
     if isinstance(data, dict):
         for key, value in data.items():
             if isinstance(value, dict):
-                yield from _placeholder_paths(value, (*prefix, key))
-            elif any(type(value) is type(d) and value == d for d in _FILL_DEFAULTS):
+                yield from _placeholder_paths(value, filled, (*prefix, key))
+                continue
+            given = _get(filled, (*prefix, key))
+            if given is not None and type(value) is type(given) and value == given:
                 yield (*prefix, key)
 
 

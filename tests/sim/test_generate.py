@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
@@ -13,7 +14,7 @@ from autoflow.model.io import load
 from autoflow.model.ir import Chart
 from autoflow.sim.generate import Generation, generate, write_generation
 from autoflow.sim.simulator import simulate_trace
-from autoflow.sim.trace import read_trace
+from autoflow.sim.trace import deep_merge, read_trace
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = [
@@ -41,6 +42,10 @@ def definitely_reachable(space: StateSpace, edges: dict[str, list]) -> set[str]:
         for target, ways in edges.items()
         if any(not space.assumptions(parent, step) for parent, step in ways)
     }
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 def simulate_all(chart: Chart, directory: Path) -> list:
@@ -100,11 +105,17 @@ def test_gitlab_events_are_real_webhooks_with_guard_fields_merged(tmp_path: Path
     assert all((tmp_path / h["body_file"]).is_file() for h in hooks)
     # the trigger's guard (a tag pipeline) is set from the z3 witness, the rest is real
     pipeline = [h for h in hooks if h["headers"]["X-Gitlab-Event"] == "Pipeline Hook"]
-    assert any(h["merge"]["object_attributes"].get("tag") is True for h in pipeline)
-    statuses = {h["merge"]["object_attributes"].get("status") for h in pipeline}
-    # both guard branches exercised: "success", and one of ["failed", "canceled"]
+    assert all(h["merge"]["object_attributes"]["tag"] is True for h in pipeline)
+    bodies = [deep_merge(read_json(tmp_path / h["body_file"]), h["merge"]) for h in pipeline]
+    statuses = {b["object_attributes"]["status"] for b in bodies}
+    # every guard branch exercised: "success" (the real body's own value, so not in the
+    # merge), one of ["failed", "canceled"], and another status (the build waits)
     assert "success" in statuses
     assert statuses & {"failed", "canceled"}
+    assert statuses - {"success", "failed", "canceled"}
+    for hook, body in zip(pipeline, bodies, strict=True):
+        if body["object_attributes"]["status"] == "success":
+            assert "status" not in hook["merge"]["object_attributes"]
 
 
 def test_random_walks_are_reproducible_and_valid(tmp_path: Path) -> None:
