@@ -274,6 +274,7 @@ class _Explorer:
         exprs = list(_expressions(chart))
         self.read_paths = _scoped_event_paths(chart)
         self._paths_for: dict[str, list[tuple[tuple[str | int, ...], str]]] = {}
+        self._filled: dict[tuple[str, int, frozenset[str]], tuple[Any, Any]] = {}
         self.space.fill = self.fill
         self.result_paths = {
             stem: event_paths(exprs, {location: ()}, include_event=False)
@@ -300,8 +301,16 @@ class _Explorer:
 
     def fill(self, name: str, payload: Any, decided: frozenset[str] = frozenset()) -> Any:
         """``payload`` of event ``name`` with every field read but not in ``decided``
-        filled in (:func:`autoflow.check.guards.fill_payload`)."""
-        return fill_payload(payload, self.paths_for(name), decided, name)
+        filled in (:func:`autoflow.check.guards.fill_payload`); memoised on the identity
+        of ``payload`` (the reasoner's witnesses are cached, nothing changes them)."""
+        key = (name, id(payload), decided)
+        found = self._filled.get(key)
+        if found is None or found[0] is not payload:
+            if len(self._filled) > 4096:
+                self._filled.clear()
+            found = (payload, fill_payload(payload, self.paths_for(name), decided, name))
+            self._filled[key] = found
+        return found[1]
 
     # -- the chart the explorer runs ------------------------------------
 

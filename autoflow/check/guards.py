@@ -630,9 +630,12 @@ class GuardReasoner:
             return Solution(Verdict.UNSAT if translation.exact else Verdict.UNKNOWN)
         if answer != z3.sat:
             return Solution(Verdict.UNKNOWN)
-        return self._witness(translation, _realistic_model(solver, translation, event))
+        constraints += translation.domain_constraints
+        model = solver.model()
+        overrides = _realistic_values(model, z3.And(constraints), translation, event)
+        return self._witness(translation, _Model(model, overrides))
 
-    def _witness(self, translation: _Translation, model: z3.ModelRef) -> Solution:
+    def _witness(self, translation: _Translation, model: _Model) -> Solution:
         event = translation.event
         values: dict[str, Any] = {}
         payload: dict[str, Any] = {}
@@ -646,17 +649,17 @@ class GuardReasoner:
                 if (
                     key in translation.field_reads
                     and known is not None
-                    and not z3.is_true(model.eval(known[2], model_completion=True))
+                    and not z3.is_true(model.value(known[2], model_completion=True))
                 ):
                     return True
             return False
 
         nulls = {
-            name: z3.is_true(model.eval(variable, model_completion=True))
+            name: z3.is_true(model.value(variable, model_completion=True))
             for name, (_, variable) in translation.nulls.items()
         }
         for name, (path, variable) in sorted(translation.vars.items()):
-            value = _python(model.eval(variable, model_completion=True))
+            value = _python(model.value(variable, model_completion=True))
             if value is None and variable.sort() == z3.StringSort():
                 value = ""
             if nulls.get(name):
@@ -678,11 +681,11 @@ class GuardReasoner:
                 reads_event = True
                 payload = _place(payload, path.parts[1:], value)
         for name, (_, variable) in sorted(translation.sizes.items()):
-            values[f"size({name})"] = _python(model.eval(variable, model_completion=True))
+            values[f"size({name})"] = _python(model.value(variable, model_completion=True))
         for (_, key), (path, _, variable) in sorted(
             translation.contains.items(), key=lambda item: (item[0][0], repr(item[0][1]))
         ):
-            holds = z3.is_true(model.eval(variable, model_completion=True))
+            holds = z3.is_true(model.value(variable, model_completion=True))
             values[f"{path.name} contains {key!r}"] = holds
             if path.parts[0] != EVENT_ROOT:
                 continue
@@ -719,51 +722,66 @@ class GuardReasoner:
         return Solution(Verdict.SAT, values, payload if reads_event else None, frozenset(decided))
 
 
-def _realistic_model(
-    solver: z3.Solver, translation: _Translation, event: str | None
-) -> z3.ModelRef:
-    """A model of the satisfiable ``solver`` that gives the event's fields the values of
-    GitLab's webhook body for ``event`` wherever the constraints allow, so that a
-    witness differs from the real body only where a guard needs it to; where a guard
-    rules the body's value out, another value GitLab's bodies use for a field of that
-    name (a pipeline ``status`` of ``skipped``) when one fits."""
+class _Model:
+    """A z3 model with some variables given other values (that still satisfy the
+    constraints): what a witness is read from."""
+
+    def __init__(self, model: z3.ModelRef, overrides: list[tuple[z3.ExprRef, z3.ExprRef]]) -> None:
+        self.model = model
+        self.overrides = overrides
+
+    def value(self, expr: z3.ExprRef, model_completion: bool = True) -> z3.ExprRef:
+        if self.overrides:
+            expr = z3.substitute(expr, *self.overrides)
+        return self.model.eval(expr, model_completion=model_completion)
+
+
+def _realistic_values(
+    model: z3.ModelRef, constraints: z3.BoolRef, translation: _Translation, event: str | None
+) -> list[tuple[z3.ExprRef, z3.ExprRef]]:
+    """Values for the event's fields, instead of ``model``'s, that GitLab's webhook body
+    for ``event`` has, wherever ``constraints`` stay true with them: a witness then
+    differs from the real body only where a guard needs it to.  Where a guard rules
+    the body's value out, another value GitLab's bodies use for a field of that name
+    (a pipeline ``status`` of ``skipped``) when one fits.  No solving: each choice is
+    checked by evaluating the constraints, all the body's values at once first, then
+    field by field."""
     file = sample_file(event)
-    model = solver.model()
     if file is None:
-        return model
+        return []
     sampled = sample_values(file)
-    choices: list[list[z3.BoolRef]] = []
+    choices: list[tuple[z3.ExprRef, list[z3.ExprRef]]] = []
     for name, (path, variable) in sorted(translation.vars.items()):
         if path.parts[0] != EVENT_ROOT or len(path.parts) < 2:
             continue
         values = [sampled[name]] if name in sampled else []
-        values += list(sample_candidates(str(path.parts[-1])))
-        options: list[z3.BoolRef] = []
-        for value in values:
-            literal = _literal(value, variable.sort())
-            if literal is not None and literal.sort() == variable.sort():
-                option = variable == literal
-                if not any(z3.eq(option, known) for known in options):
-                    options.append(option)
+        if variable.sort() == z3.StringSort():  # names and states: other bodies' values
+            values += [v for v in sample_candidates(str(path.parts[-1])) if v not in values]
+        options = [
+            literal
+            for literal in (_literal(v, variable.sort()) for v in values[:_MAX_CANDIDATES])
+            if literal is not None and literal.sort() == variable.sort()
+        ]
         if options:
-            choices.append(options[:_MAX_CANDIDATES])
+            choices.append((variable, options))
     if not choices:
-        return model
-    firsts = [options[0] for options in choices]
-    solver.push()
-    solver.add(*firsts)
-    if solver.check() == z3.sat:
-        return solver.model()
-    solver.pop()
-    for options in choices:
+        return []
+
+    def holds(pairs: list[tuple[z3.ExprRef, z3.ExprRef]]) -> bool:
+        return bool(
+            z3.is_true(model.eval(z3.substitute(constraints, *pairs), model_completion=True))
+        )
+
+    firsts = [(variable, options[0]) for variable, options in choices]
+    if holds(firsts):
+        return firsts
+    chosen: list[tuple[z3.ExprRef, z3.ExprRef]] = []
+    for variable, options in choices:
         for option in options:
-            solver.push()
-            solver.add(option)
-            if solver.check() == z3.sat:
-                model = solver.model()
+            if holds([*chosen, (variable, option)]):
+                chosen.append((variable, option))
                 break
-            solver.pop()
-    return model
+    return chosen
 
 
 def _get(payload: Any, parts: Sequence[str | int]) -> Any:

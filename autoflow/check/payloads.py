@@ -216,7 +216,10 @@ def sampled_value(parts: Sequence[str | int], use: str = "any", event: str | Non
     not a GitLab event): the event's own body's value first, else a value of the type
     the other bodies have under the longest matching path suffix (their scalar; an
     empty list or object for theirs); only values that fit ``use``.  Not a copy."""
-    file = sample_file(event)
+    return _sampled(sample_file(event), tuple(parts), use)
+
+
+def _sampled(file: str | None, parts: tuple[str | int, ...], use: str) -> Any:
     if file is None or not parts or not all(isinstance(p, str) for p in parts):
         return None
     own = _get(_load(file), parts)
@@ -242,7 +245,11 @@ def typical_value(parts: Sequence[str | int], use: str = "any", event: str | Non
     """The value to give field ``parts`` of ``event``'s payload when no guard decides it:
     :func:`sampled_value` for a GitLab event, else (or when the bodies have nothing)
     :func:`plain_value`.  Always a fresh copy."""
-    found = sampled_value(parts, use, event)
-    if found is None:
-        return plain_value(parts, use)
-    return copy.deepcopy(found)
+    found = _typical(sample_file(event), tuple(parts), use)
+    return copy.deepcopy(found) if isinstance(found, list | dict) else found
+
+
+@cache
+def _typical(file: str | None, parts: tuple[str | int, ...], use: str) -> Any:
+    found = _sampled(file, parts, use)
+    return plain_value(parts, use) if found is None else found
