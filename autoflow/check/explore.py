@@ -62,6 +62,7 @@ from autoflow.check.guards import (
 )
 from autoflow.errors import AutoflowError, SimulationError
 from autoflow.model.durations import format_duration
+from autoflow.model.events import descriptor_matches
 from autoflow.model.ir import Chart, Expr, State, Transition, Trigger, walk_states
 from autoflow.sim import engine
 from autoflow.sim.clock import DEFAULT_EPOCH
@@ -234,11 +235,6 @@ def _freeze(value: Any) -> Hashable:
     return value  # type: ignore[no-any-return]
 
 
-def _matches(descriptor: str, name: str) -> bool:
-    descriptor = descriptor.removesuffix(".*")
-    return descriptor == "*" or name == descriptor or name.startswith(descriptor + ".")
-
-
 class _Explorer:
     def __init__(
         self,
@@ -293,7 +289,7 @@ class _Explorer:
                 [
                     (path, use)
                     for scope, path, use in self.read_paths
-                    if scope is None or any(_matches(d, name) for d in scope)
+                    if scope is None or any(descriptor_matches(d, name) for d in scope)
                 ]
             )
             self._paths_for[name] = found
@@ -532,7 +528,7 @@ class _Explorer:
                 if (name is None) == (not t.events) or not t.events:
                     result.append(tid)
                 continue
-            if any(_matches(d, name) for d in t.events):
+            if any(descriptor_matches(d, name) for d in t.events):
                 result.append(tid)
         return result or [tid for tid, _ in candidates]
 
@@ -595,7 +591,9 @@ class _Explorer:
             "now": DEFAULT_EPOCH,
         }
         for trigger in self.chart.triggers:
-            if not trigger.start or not any(_matches(d, step.event) for d in trigger.events):
+            if not trigger.start:
+                continue
+            if not any(descriptor_matches(d, step.event) for d in trigger.events):
                 continue
             if trigger.key is None:
                 return "instance"
@@ -637,9 +635,9 @@ class _Explorer:
             for name in trigger.events:
                 name = name.removesuffix(".*")
                 filters = [trigger.filter] if trigger.filter is not None else []
-                if _matches(descriptor, name) and "*" not in name:
+                if descriptor_matches(descriptor, name) and "*" not in name:
                     result.append((name, filters))
-                elif _matches(name, descriptor):
+                elif descriptor_matches(name, descriptor):
                     result.append((descriptor, filters))
         return result
 
@@ -653,7 +651,7 @@ class _Explorer:
             if state is None:
                 continue
             for k, t in enumerate(state.transitions):
-                if t.guard is not None and any(_matches(d, name) for d in t.events):
+                if t.guard is not None and any(descriptor_matches(d, name) for d in t.events):
                     found.append((transition_id(state, k), t.guard))
         return found
 

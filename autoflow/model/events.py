@@ -79,6 +79,20 @@ class WebhookError(AutoflowError):
         super().__init__(text if hint is None else f"{text} (hint: {hint})")
 
 
+def normalise_descriptor(descriptor: str) -> str:
+    """An event descriptor without its optional trailing ``.*`` or ``.`` (SCXML 3.12.1)."""
+    if descriptor.endswith(".*"):
+        descriptor = descriptor[:-2]
+    return descriptor.rstrip(".") or "*"
+
+
+def descriptor_matches(descriptor: str, name: str) -> bool:
+    """SCXML event matching: ``*``, or a descriptor that is a token prefix of the name
+    (``gitlab.issue`` matches ``gitlab.issue.close`` but not ``gitlab.issues``)."""
+    stem = normalise_descriptor(descriptor)
+    return stem == "*" or name == stem or name.startswith(stem + ".")
+
+
 def webhook_to_event(headers: Mapping[str, Any], body: Any) -> tuple[str, Any]:
     """The event ``(name, data)`` for one GitLab webhook delivery.
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from autoflow.errors import AutoflowError
+from autoflow.model.events import descriptor_matches
 from autoflow.model.ir import Chart, State, StateKind, Transition, TransitionKind
 from autoflow.render.graph import DiagramGraph, DiagramNode, NodeKind, transition_id
 
@@ -261,12 +262,8 @@ def mark_coverage(graph: DiagramGraph, coverage: Coverage) -> DiagramGraph:
 
 
 def event_matches(descriptors: Sequence[str], event: str) -> bool:
-    """SCXML event matching: ``*``, or a descriptor that is a token prefix of the name."""
-    for descriptor in descriptors:
-        stem = descriptor[:-2] if descriptor.endswith(".*") else descriptor.rstrip(".")
-        if stem == "*" or event == stem or event.startswith(stem + "."):
-            return True
-    return False
+    """Whether any of ``descriptors`` matches ``event`` (SCXML event matching)."""
+    return any(descriptor_matches(descriptor, event) for descriptor in descriptors)
 
 
 class _Walker:

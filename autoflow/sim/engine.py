@@ -78,6 +78,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from autoflow.errors import EvaluationError, ModelError, SimulationError
+from autoflow.model.events import normalise_descriptor
 from autoflow.model.ir import (
     Action,
     Assign,
@@ -488,7 +489,7 @@ class _Tables:
         tr.source = source
         tr.index = k
         tr.ir = transition
-        tr.events = tuple(_normalise_descriptor(e) for e in transition.events)
+        tr.events = tuple(normalise_descriptor(e) for e in transition.events)
         tr.eventless = not transition.events and transition.timer is None
         tr.guard = transition.guard
         try:
@@ -636,15 +637,8 @@ class _Plan:
         self.fast: _Outcome | bool | None = None
 
 
-def _normalise_descriptor(descriptor: str) -> str:
-    if descriptor.endswith(".*"):
-        descriptor = descriptor[:-2]
-    while descriptor.endswith("."):
-        descriptor = descriptor[:-1]
-    return descriptor or "*"
-
-
 def _matches(descriptors: tuple[str, ...], name: str) -> bool:
+    """:func:`descriptor_matches` for descriptors already normalised (the hot path)."""
     for d in descriptors:
         if d == "*" or d == name or (name.startswith(d) and name[len(d)] == "."):
             return True

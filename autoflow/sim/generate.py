@@ -61,7 +61,7 @@ from autoflow.check.guards import Verdict, event_paths, fill_payload
 from autoflow.check.payloads import HOOKS, SAMPLES, sample_body
 from autoflow.errors import AutoflowError, SimulationError
 from autoflow.model.cel import ast, cel_literal, compile_expression
-from autoflow.model.events import WebhookError, webhook_to_event
+from autoflow.model.events import WebhookError, descriptor_matches, webhook_to_event
 from autoflow.model.ir import Assign, Chart, Expr, If, StateKind, walk_actions, walk_states
 from autoflow.sim import engine
 from autoflow.sim.clock import DEFAULT_EPOCH, format_instant
@@ -495,7 +495,7 @@ class _Solver:
             if move.kind == "start"
             and t.start
             and t.filter is not None
-            and any(_descriptor_matches(d, move.event) for d in t.events)
+            and any(descriptor_matches(d, move.event) for d in t.events)
         ]
         # the fields the conditions test for are there (``"f" in event.x``), so that the
         # payload says what the change is, not only what it leaves out
@@ -533,7 +533,7 @@ class _Solver:
                 for t in self.chart.triggers
                 if t.start
                 and t.filter is not None
-                and any(_descriptor_matches(d, move.event) for d in t.events)
+                and any(descriptor_matches(d, move.event) for d in t.events)
             )
         if not true and not false:
             return None
@@ -571,7 +571,7 @@ class _Solver:
         def alike(t: Any) -> bool:
             if not mine.events and mine.timer is None:
                 return not t.events and t.timer is None
-            return any(_descriptor_matches(d, move.event or "") for d in t.events)
+            return any(descriptor_matches(d, move.event or "") for d in t.events)
 
         return [
             t.guard for t in state.transitions[: int(index)] if t.guard is not None and alike(t)
@@ -1734,7 +1734,7 @@ class Walker:
             )
         else:
             found = not any(
-                _descriptor_matches(d, event)
+                descriptor_matches(d, event)
                 for leaf in leaves
                 for t in leaf.transitions
                 for d in t.events
@@ -1846,7 +1846,7 @@ def _starter(chart: Chart, event: engine.Event, now: datetime) -> tuple[bool, st
         return True, None
     activation = _activation(event, now)
     for trigger in chart.triggers:
-        if not trigger.start or not any(_descriptor_matches(d, event.name) for d in trigger.events):
+        if not trigger.start or not any(descriptor_matches(d, event.name) for d in trigger.events):
             continue
         try:
             if (
@@ -1877,11 +1877,6 @@ def walker_for(chart: Chart, *, complete: bool = True) -> Walker:
         cached = (chart, Walker(chart, complete=complete))
         _WALKERS[key] = cached
     return cached[1]
-
-
-def _descriptor_matches(descriptor: str, name: str) -> bool:
-    descriptor = descriptor.removesuffix(".*")
-    return descriptor == "*" or name == descriptor or name.startswith(descriptor + ".")
 
 
 def _slug(text: str) -> str:

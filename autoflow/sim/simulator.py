@@ -45,6 +45,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from autoflow.errors import AutoflowError, SimulationError, TraceError
+from autoflow.model.events import descriptor_matches
 from autoflow.model.ir import Chart, StateKind, Trigger, walk_states
 from autoflow.sim import engine
 from autoflow.sim.clock import VirtualClock, format_instant, parse_when
@@ -395,15 +396,6 @@ def _activation(event: engine.Event, now: datetime) -> dict[str, Any]:
         },
         "now": now,
     }
-
-
-def descriptor_matches(descriptor: str, name: str) -> bool:
-    """SCXML event descriptor matching: ``*``, or a token prefix (``gitlab.issue`` takes
-    ``gitlab.issue.close``; a trailing ``.*`` is the same as none)."""
-    descriptor = descriptor.removesuffix(".*")
-    if descriptor == "*":
-        return True
-    return name == descriptor or name.startswith(descriptor + ".")
 
 
 def _ignored(run: _Run, line: EventLine, note: str) -> None:

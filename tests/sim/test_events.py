@@ -119,3 +119,24 @@ def test_mapping_does_not_modify_the_body() -> None:
     before = copy.deepcopy(body)
     webhook_to_event({"X-Gitlab-Event": "Merge Request Hook"}, body)
     assert body == before
+
+
+@pytest.mark.parametrize(
+    ("descriptor", "name", "expected"),
+    [
+        ("*", "anything", True),
+        ("gitlab.issue", "gitlab.issue", True),
+        ("gitlab.issue", "gitlab.issue.close", True),
+        ("gitlab.issue.*", "gitlab.issue.close", True),
+        ("gitlab.issue.", "gitlab.issue.close", True),
+        ("gitlab.issue", "gitlab.issues", False),
+        ("gitlab.issue.close", "gitlab.issue", False),
+        ("done.state.a", "done.state.ab", False),
+    ],
+)
+def test_descriptor_matching_is_scxml_token_prefix(
+    descriptor: str, name: str, expected: bool
+) -> None:
+    from autoflow.model.events import descriptor_matches
+
+    assert descriptor_matches(descriptor, name) is expected

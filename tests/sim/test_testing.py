@@ -62,8 +62,8 @@ def test_traces_with_expectations_hold_on_their_own_model() -> None:
 
 
 def test_events_are_events_the_workflow_takes() -> None:
+    from autoflow.model.events import descriptor_matches
     from autoflow.model.ir import walk_states
-    from autoflow.sim.simulator import descriptor_matches
 
     workflow = chart(ROOT / "models" / "access-request.yaml")
     descriptors = [d for t in workflow.triggers for d in t.events] + [
