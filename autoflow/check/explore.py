@@ -66,7 +66,7 @@ from autoflow.model.events import descriptor_matches
 from autoflow.model.ir import Chart, Expr, State, Transition, Trigger, walk_states
 from autoflow.sim import engine
 from autoflow.sim.clock import DEFAULT_EPOCH
-from autoflow.sim.simulator import default_result, to_jsonable
+from autoflow.sim.simulator import default_result, to_jsonable, trigger_key
 
 __all__ = ["Node", "StateSpace", "Step", "explore", "transition_id"]
 
@@ -585,23 +585,16 @@ class _Explorer:
         """The instance id the simulator gives an instance started by ``step``."""
         if step.event is None:
             return None
-        activation = {
-            "event": _clean(step.data),
-            "_event": {"name": step.event},
-            "now": DEFAULT_EPOCH,
-        }
+        event = engine.Event(step.event, _clean(step.data))
         for trigger in self.chart.triggers:
             if not trigger.start:
                 continue
-            if not any(descriptor_matches(d, step.event) for d in trigger.events):
-                continue
-            if trigger.key is None:
-                return "instance"
             try:
-                value = trigger.key.program.evaluate(activation)
+                takes, key = trigger_key(trigger, event, DEFAULT_EPOCH)
             except AutoflowError:
                 return "instance"
-            return value if isinstance(value, str) else str(to_jsonable(value))
+            if takes:
+                return "instance" if key is None else key
         return "instance"
 
     def start(self, event: engine.Event | None, chart: Chart | None = None) -> engine.StepResult:

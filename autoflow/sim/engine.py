@@ -123,6 +123,7 @@ __all__ = [
     "next_due",
     "start",
     "step",
+    "trigger_activation",
 ]
 
 SNAPSHOT_FORMAT = 1
@@ -1818,6 +1819,12 @@ def _system_variables(
             "scxml": {"location": f"#_scxml_{session_id}"},
         },
     }
+
+
+def trigger_activation(event: Event, now: datetime) -> dict[str, Any]:
+    """What a trigger's ``filter`` and ``key`` read: the event and the time (no
+    datamodel: they decide which instance, if any, the event belongs to)."""
+    return {"event": event.data, "_event": _event_value(event), "now": now}
 
 
 def _event_value(event: Event) -> dict[str, Any]:

@@ -71,6 +71,7 @@ from autoflow.sim.simulator import (
     simulate_trace,
     subset_match,
     to_jsonable,
+    trigger_key,
 )
 from autoflow.sim.trace import (
     EventLine,
@@ -1821,45 +1822,21 @@ def _without(data: Any, path: tuple[str, ...]) -> Any:
     return {k: (_without(v, path[1:]) if k == path[0] else v) for k, v in data.items()}
 
 
-def _activation(event: engine.Event, now: datetime) -> dict[str, Any]:
-    """What trigger filters and keys read (as the simulator binds it)."""
-    return {
-        "event": event.data,
-        "_event": {
-            "name": event.name,
-            "type": event.type,
-            "sendid": event.sendid,
-            "origin": event.origin,
-            "origintype": event.origintype,
-            "invokeid": event.invokeid,
-            "data": event.data,
-        },
-        "now": now,
-    }
-
-
 def _starter(chart: Chart, event: engine.Event, now: datetime) -> tuple[bool, str | None]:
     """Whether ``event`` starts an instance of ``chart`` (no instance running), and the
     key it gets: as the simulator routes it, the first start trigger whose ``if``
     holds and whose key evaluates."""
     if not any(trigger.start for trigger in chart.triggers):
         return True, None
-    activation = _activation(event, now)
     for trigger in chart.triggers:
-        if not trigger.start or not any(descriptor_matches(d, event.name) for d in trigger.events):
+        if not trigger.start:
             continue
         try:
-            if (
-                trigger.filter is not None
-                and trigger.filter.program.evaluate(activation) is not True
-            ):
-                continue
-            key = None if trigger.key is None else trigger.key.program.evaluate(activation)
+            takes, key = trigger_key(trigger, event, now)
         except AutoflowError:
             continue
-        return True, None if key is None else (
-            key if isinstance(key, str) else str(to_jsonable(key))
-        )
+        if takes:
+            return True, key
     return False, None
 
 

@@ -355,18 +355,12 @@ def _route(
     targets: list[_Instance] = []
     starter: tuple[Trigger, str | None] | None = None
     for trigger in run.chart.triggers:
-        if not any(descriptor_matches(d, line.name) for d in trigger.events):
-            continue
-        activation = _activation(event, run.clock.time)
         try:
-            if (
-                trigger.filter is not None
-                and trigger.filter.program.evaluate(activation) is not True
-            ):
-                continue
-            key = None if trigger.key is None else _key(trigger.key.program.evaluate(activation))
+            takes, key = trigger_key(trigger, event, run.clock.time)
         except AutoflowError as exc:
             notes.append(f"trigger at {trigger.span}: {exc}")
+            continue
+        if not takes:
             continue
         matched = running if key is None else [i for i in running if i.key == key]
         targets.extend(i for i in matched if i not in targets)
@@ -378,24 +372,21 @@ def _route(
     return targets
 
 
-def _key(value: Any) -> str:
-    return value if isinstance(value, str) else str(to_jsonable(value))
+def trigger_key(trigger: Trigger, event: engine.Event, now: datetime) -> tuple[bool, str | None]:
+    """Whether ``trigger`` takes ``event`` (a descriptor matches and the filter holds),
+    and the correlation key it computes (None without ``key``).
 
-
-def _activation(event: engine.Event, now: datetime) -> dict[str, Any]:
-    return {
-        "event": event.data,
-        "_event": {
-            "name": event.name,
-            "type": event.type,
-            "sendid": event.sendid,
-            "origin": event.origin,
-            "origintype": event.origintype,
-            "invokeid": event.invokeid,
-            "data": event.data,
-        },
-        "now": now,
-    }
+    Raises :class:`AutoflowError` when the filter or the key cannot be evaluated.
+    """
+    if not any(descriptor_matches(d, event.name) for d in trigger.events):
+        return False, None
+    activation = engine.trigger_activation(event, now)
+    if trigger.filter is not None and trigger.filter.program.evaluate(activation) is not True:
+        return False, None
+    if trigger.key is None:
+        return True, None
+    value = trigger.key.program.evaluate(activation)
+    return True, value if isinstance(value, str) else str(to_jsonable(value))
 
 
 def _ignored(run: _Run, line: EventLine, note: str) -> None:
