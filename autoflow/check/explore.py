@@ -463,13 +463,18 @@ class _Explorer:
                 kept[(stem, session)] = effect
         return kept
 
+    def active_states(self, snap: engine.Snapshot) -> Iterator[State]:
+        """The chart's states active in ``snap``, in document order."""
+        index = self.chart.index
+        order = index.order
+        for state_id in sorted(snap.configuration, key=lambda s: order.get(s, 0)):
+            state = index.states.get(state_id)
+            if state is not None:
+                yield state
+
     def result_events(self, snap: engine.Snapshot) -> set[str]:
         names: set[str] = set()
-        index = self.chart.index.states
-        for state_id in snap.configuration:
-            state = index.get(state_id)
-            if state is None:
-                continue
+        for state in self.active_states(snap):
             for t in state.transitions:
                 for d in t.events:
                     if d.startswith(("done.effect.", "error.effect.")):
@@ -606,11 +611,7 @@ class _Explorer:
     def offered(self, snap: engine.Snapshot) -> list[tuple[str, list[Expr]]]:
         """External event names the active states take, with the trigger filters for each."""
         found: dict[str, list[Expr]] = {}
-        index = self.chart.index.states
-        for state_id in snap.configuration:
-            state = index.get(state_id)
-            if state is None:
-                continue
+        for state in self.active_states(snap):
             for t in state.transitions:
                 for d in t.events:
                     if d == "*" or d.startswith(_INTERNAL_PREFIXES) or d in ("error", "done"):
@@ -637,12 +638,7 @@ class _Explorer:
     def guards_for(self, snap: engine.Snapshot, name: str) -> list[tuple[str, Expr]]:
         """Guarded transitions of the active states on ``name``, in document order."""
         found = []
-        index = self.chart.index.states
-        order = self.chart.index.order
-        for state_id in sorted(snap.configuration, key=lambda s: order.get(s, 0)):
-            state = index.get(state_id)
-            if state is None:
-                continue
+        for state in self.active_states(snap):
             for k, t in enumerate(state.transitions):
                 if t.guard is not None and any(descriptor_matches(d, name) for d in t.events):
                     found.append((transition_id(state, k), t.guard))
@@ -814,13 +810,9 @@ class _Explorer:
         except SimulationError:
             return None
         snap = result.snapshot
-        order = self.chart.index.order
         payload = _clean(step.data)
         now = node.now if node is not None else DEFAULT_EPOCH
-        for state_id in sorted(snap.configuration, key=lambda s: order.get(s, 0)):
-            state = self.chart.index.states.get(state_id)
-            if state is None:
-                continue
+        for state in self.active_states(snap):
             for k, t in enumerate(state.transitions):
                 if t.events or t.timer is not None or t.guard is None:
                     continue

@@ -41,6 +41,7 @@ from autoflow.check.payloads import (
     sample_values,
     sampled_value,
     typical_value,
+    value_at,
 )
 from autoflow.model.cel import UInt, ast
 from autoflow.model.ir import Chart, Data, Expr, walk_states
@@ -695,7 +696,7 @@ class GuardReasoner:
             if (
                 len(path.parts) == 1
                 or (path.name, key) in translation.fields
-                or isinstance(_get(payload, path.parts[1:]), dict)
+                or isinstance(value_at(payload, path.parts[1:]), dict)
             ):
                 if isinstance(key, str):
                     payload = _place(payload, (*path.parts[1:], key), {})
@@ -705,14 +706,14 @@ class GuardReasoner:
             if path.parts[0] == EVENT_ROOT and len(path.parts) > 1:
                 reads_event = True
                 wanted = values[f"size({name})"] or 0
-                current = _get(payload, path.parts[1:])
+                current = value_at(payload, path.parts[1:])
                 if isinstance(current, list):
                     current.extend([None] * max(0, wanted - len(current)))
                 elif isinstance(current, str | type(None)):
                     payload = _place(payload, path.parts[1:], "x" * min(wanted, 1024))
         for path, use in translation.present:
             reads_event = True
-            if _get(payload, path.parts[1:]) is None:
+            if value_at(payload, path.parts[1:]) is None:
                 payload = _place(payload, path.parts[1:], typical_value(path.parts[1:], use, event))
         decided = {path.name for path, _ in translation.vars.values()}
         decided.update(translation.nulls)
@@ -782,16 +783,6 @@ def _realistic_values(
                 chosen.append((variable, option))
                 break
     return chosen
-
-
-def _get(payload: Any, parts: Sequence[str | int]) -> Any:
-    node = payload
-    for part in parts:
-        if isinstance(part, int):
-            node = node[0] if isinstance(node, list) and node else None
-        else:
-            node = node.get(part) if isinstance(node, dict) else None
-    return node
 
 
 _STRING_METHODS = frozenset(
@@ -883,7 +874,7 @@ def collect_event_paths(
 
 
 def _append(payload: dict[str, Any], parts: Sequence[str | int], item: Any) -> dict[str, Any]:
-    current = _get(payload, parts)
+    current = value_at(payload, parts)
     items = list(current) if isinstance(current, list) else []
     if item not in items:
         items.append(item)
@@ -953,7 +944,7 @@ def fill_payload(
             if node is not None and not isinstance(node, dict):
                 blocked = True
                 break
-        if blocked or _get(result, parts) is not None:
+        if blocked or value_at(result, parts) is not None:
             continue
         result = _place(result, parts, typical_value(parts, use, event))
     return result

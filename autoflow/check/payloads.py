@@ -180,7 +180,8 @@ def _fits(value: Any, use: str) -> bool:
     return True
 
 
-def _get(body: Any, parts: Sequence[str | int]) -> Any:
+def value_at(body: Any, parts: Sequence[str | int]) -> Any:
+    """The value at a field path of a payload (an int part: the list's first item), or None."""
     node = body
     for part in parts:
         if isinstance(part, int):
@@ -222,7 +223,7 @@ def sampled_value(parts: Sequence[str | int], use: str = "any", event: str | Non
 def _sampled(file: str | None, parts: tuple[str | int, ...], use: str) -> Any:
     if file is None or not parts or not all(isinstance(p, str) for p in parts):
         return None
-    own = _get(_load(file), parts)
+    own = value_at(_load(file), parts)
     if own is not None and _fits(own, use):
         return own
     names = tuple(str(p) for p in parts)
