@@ -16,7 +16,14 @@ from typing import Any
 import pydot
 
 from autoflow.errors import AutoflowError
-from autoflow.render.graph import Change, DiagramEdge, DiagramGraph, DiagramNode, NodeKind
+from autoflow.render.graph import (
+    Change,
+    DiagramEdge,
+    DiagramGraph,
+    DiagramNode,
+    NodeKind,
+    ancestors,
+)
 
 FONT = "Helvetica"
 COLORS = {
@@ -77,14 +84,6 @@ class _DotBuilder:
         self.parent = graph.parents()
         self.names = {node.id: f"n{index}" for index, node in enumerate(graph.walk())}
 
-    def _ancestors(self, node_id: str) -> list[str]:
-        result = []
-        current = self.parent.get(node_id)
-        while current is not None:
-            result.append(current)
-            current = self.parent.get(current)
-        return result
-
     def build(self) -> pydot.Dot:
         dot = pydot.Dot(
             _quote(self.graph.name),
@@ -126,7 +125,7 @@ class _DotBuilder:
         target_node = self.nodes[target]
         if target_node.is_container:
             attrs["dst"] = self._anchor(target)
-            if source is None or target not in self._ancestors(source):
+            if source is None or target not in ancestors(self.parent, source):
                 attrs["lhead"] = self._cluster(target)
         else:
             attrs["dst"] = self.names[target]
@@ -212,7 +211,7 @@ class _DotBuilder:
         attrs = self._endpoint_attrs(edge.source, edge.target)
         if source_node.is_container:
             src = self._anchor(edge.source)
-            if edge.source not in self._ancestors(edge.target):
+            if edge.source not in ancestors(self.parent, edge.target):
                 attrs["ltail"] = self._cluster(edge.source)
         else:
             src = self.names[edge.source]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -222,6 +223,19 @@ def _evaluate_constant(source: str) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     return None
+
+
+def ancestors(parents: Mapping[str, str | None], node_id: str) -> list[str]:
+    """Proper ancestors of ``node_id``, innermost first.
+
+    ``parents`` is :meth:`DiagramGraph.parents`.
+    """
+    result = []
+    current = parents.get(node_id)
+    while current is not None:
+        result.append(current)
+        current = parents.get(current)
+    return result
 
 
 def timer_label(timer: Timer) -> str:

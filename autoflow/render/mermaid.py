@@ -26,7 +26,14 @@ from __future__ import annotations
 
 import re
 
-from autoflow.render.graph import Change, DiagramEdge, DiagramGraph, DiagramNode, NodeKind
+from autoflow.render.graph import (
+    Change,
+    DiagramEdge,
+    DiagramGraph,
+    DiagramNode,
+    NodeKind,
+    ancestors,
+)
 
 INDENT = "    "
 
@@ -137,18 +144,10 @@ class _StateDiagram:
 
     # ------------------------------------------------------------------ structure
 
-    def _ancestors(self, node_id: str) -> list[str]:
-        result = []
-        current = self.parent.get(node_id)
-        while current is not None:
-            result.append(current)
-            current = self.parent.get(current)
-        return result
-
     def _scope(self, source: str, target: str) -> str | None:
         """The innermost compound (not parallel) state that is a proper ancestor of both."""
-        target_ancestors = set(self._ancestors(target))
-        for ancestor in self._ancestors(source):
+        target_ancestors = set(ancestors(self.parent, target))
+        for ancestor in ancestors(self.parent, source):
             if ancestor in target_ancestors and self.nodes[ancestor].kind is NodeKind.COMPOUND:
                 return ancestor
         return None
