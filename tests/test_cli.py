@@ -73,3 +73,17 @@ def test_validate_describes_charts_and_nets() -> None:
     assert result.exit_code == 0, result.output
     assert "(Petri net M1.tpn: 40 places, 39 transitions)" in result.stdout
     assert "1 file(s) valid" in result.stdout
+
+
+def test_statechart_commands_refuse_a_petri_net(tmp_path: Path) -> None:
+    net = Path(__file__).resolve().parent / "model" / "data" / "pnml" / "M1.pnml"
+    trace = tmp_path / "t.jsonl"
+    trace.write_text('{"event": "go"}\n')
+    for args, refusal in (
+        (["simulate", str(net), str(trace)], "simulate runs statecharts"),
+        (["traces", str(net), "-o", str(tmp_path / "out")], "traces are generated for statecharts"),
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2
+        assert f"{net}: {refusal}; this is a Net" in result.stderr
+        assert "Traceback" not in result.output

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from autoflow.commands import load_statechart
 from autoflow.console import err, out, print_error
 from autoflow.errors import AutoflowError
 
@@ -59,20 +60,12 @@ def simulate(
     Exit 0 when every expectation holds, 1 when some fail, 2 on bad input.
     Trace format: docs/traces.md.
     """
-    from autoflow.model.io import load
-    from autoflow.model.ir import Chart
     from autoflow.sim import report
     from autoflow.sim.simulator import simulate_trace
     from autoflow.sim.trace import discover_traces, read_trace
 
     try:
-        chart = load(model)
-        if not isinstance(chart, Chart):
-            err.print(
-                f"{model}: simulate runs statecharts; this is a {type(chart).__name__}",
-                markup=False,
-            )
-            raise typer.Exit(2)
+        chart = load_statechart(model, "simulate runs statecharts")
         files = discover_traces(traces)
         if not files:
             err.print("no trace files (*.jsonl) found in " + ", ".join(traces), markup=False)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from autoflow.commands import load_statechart
 from autoflow.console import err, out, print_error
 from autoflow.errors import AutoflowError
 
@@ -60,8 +61,6 @@ def traces(
     from datetime import timedelta
 
     from autoflow.model.durations import parse_duration
-    from autoflow.model.io import load
-    from autoflow.model.ir import Chart
     from autoflow.sim.generate import DEFAULT_HORIZON, generate, write_generation
 
     if strategy is not Strategy.random:
@@ -94,13 +93,7 @@ def traces(
         err.print(f"{output}: not a directory", markup=False)
         raise typer.Exit(2)
     try:
-        chart = load(model)
-        if not isinstance(chart, Chart):
-            err.print(
-                f"{model}: traces are generated for statecharts; this is a {type(chart).__name__}",
-                markup=False,
-            )
-            raise typer.Exit(2)
+        chart = load_statechart(model, "traces are generated for statecharts")
         generation = generate(
             chart,
             strategy.value,
