@@ -72,7 +72,7 @@ import json
 import math
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -427,7 +427,7 @@ class _Tables:
             self.timer_transitions[i] = tuple(timers)
         for tr in self.transitions:
             if tr.targets and not tr.has_history:
-                tr.domain = self._static_domain(tr)
+                tr.domain = self.domain_for(tr, tr.targets)
             elif not tr.targets:
                 tr.domain = None
         # data
@@ -511,10 +511,10 @@ class _Tables:
         self.transitions.append(tr)
         return tr
 
-    def _static_domain(self, tr: _Tr) -> int | None:
+    def domain_for(self, tr: _Tr, targets: Sequence[int]) -> int:
+        """The transition domain (SCXML getTransitionDomain) for these targets."""
         if tr.source == ROOT:
             return ROOT
-        targets = tr.targets
         if (
             tr.internal
             and self.is_compound[tr.source]
@@ -1017,16 +1017,7 @@ class _Session:
         targets = self.effective_targets(tr)
         if not targets:
             return None
-        t = self.t
-        if (
-            tr.internal
-            and t.is_compound[tr.source]
-            and all(tr.source in t.anc_set[s] for s in targets)
-        ):
-            return tr.source
-        if tr.source == ROOT:
-            return ROOT
-        return t.lcca(tr.source, targets)
+        return self.t.domain_for(tr, targets)
 
     def effective_targets(self, tr: _Tr) -> list[int]:
         result: list[int] = []
